@@ -131,8 +131,8 @@ export const CUE_WORDS: Readonly<Record<CueName, readonly string[]>> = {
   ],
   firstPerson: ['i', 'my', 'me', 'myself', 'im', 'ive', 'mine'],
   adviceRequest: [
-    'should i', 'should we', 'recommend', 'advice', 'advise', 'can i', 'is it safe', 'help me',
-    'what do i', 'how do i', 'am i',
+    'should i', 'should we', 'recommend', 'advice', 'advise', 'can i', 'safe to', 'help me',
+    'do i', 'am i',
   ],
 };
 

@@ -216,3 +216,19 @@ function toolCallId(prefix: string, request: FakeChatRequest, name: string, inde
     .slice(0, 24);
   return `${prefix}${digest}`;
 }
+
+/** Splits text into stream deltas of `wordsPerDelta` words, each word keeping its leading whitespace. */
+export function splitTextDeltas(text: string, wordsPerDelta = 1): string[] {
+  const words = text.match(/\s*\S+|\s+$/g) ?? [];
+  const size = Math.max(1, Math.floor(wordsPerDelta));
+  const deltas: string[] = [];
+  for (let i = 0; i < words.length; i += size) deltas.push(words.slice(i, i + size).join(''));
+  return deltas;
+}
+
+/** Splits text into pieces of at most `size` characters (how tool arguments are streamed). */
+export function splitFixed(text: string, size: number): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+  return pieces;
+}

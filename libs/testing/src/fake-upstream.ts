@@ -39,6 +39,8 @@ export interface FakeUpstreamOptions {
   readonly respond?: FakeResponder;
   /** Clock in epoch milliseconds, for `created` timestamps (default `Date.now`). */
   readonly now?: () => number;
+  /** Recorded requests kept, oldest dropped first (default 10,000), so a benchmark run stays bounded. */
+  readonly maxRecordedRequests?: number;
 }
 
 /** How a recorded request ended. */
@@ -74,7 +76,7 @@ export interface FakeUpstream {
   readonly baseURL: string;
   readonly port: number;
   readonly apiKey: string;
-  /** Every request received, in arrival order. */
+  /** Requests received, in arrival order (the latest `maxRecordedRequests`). */
   readonly requests: readonly RecordedRequest[];
   /** Faults not yet consumed. */
   readonly pendingFaults: UpstreamFault[];
@@ -156,6 +158,7 @@ const DEFAULT_API_KEY = 'test-key';
 export async function startFakeUpstream(dialect: UpstreamDialect, options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const apiKey = options.apiKey ?? DEFAULT_API_KEY;
   const plan = new UpstreamFaultPlan(options.faults);
+  const maxRecorded = options.maxRecordedRequests ?? 10_000;
   const timing = { latencyMs: options.latencyMs ?? 0, chunkDelayMs: options.chunkDelayMs ?? 0 };
   let requests: RecordedRequest[] = [];
   const listeners = new Set<() => void>();
@@ -184,6 +187,7 @@ export async function startFakeUpstream(dialect: UpstreamDialect, options: FakeU
       clientAborted: false,
     };
     requests.push(record);
+    if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
     const exchange = new UpstreamExchange(req, res, record, notify);
     res.setHeader(dialect.requestIdHeader, `req_${record.seq.toString().padStart(6, '0')}fake`);
     serveRequest(exchange).catch((error: unknown) => {

@@ -1,0 +1,14 @@
+/**
+ * @switchyard/provider-kit — provider-neutral building blocks of a ProviderService adapter:
+ * served models and ListModels (prices from @switchyard/pricing), capability checks, upstream
+ * failure → gRPC status mapping, deadline → upstream timeout, stream timing and partial usage,
+ * token estimates, and the config sections every adapter shares. No vendor SDK is imported here.
+ */
+export * from './served-models';
+export * from './upstream-failure';
+export * from './upstream-deadline';
+export * from './stream-accounting';
+export * from './token-estimate';
+export * from './request-guard';
+export * from './adapter-config';
+export * from './proto-init';

@@ -1,0 +1,49 @@
+/**
+ * Billing's domain errors. The ledger, budgets and queries throw these; `billing-service.ts` turns
+ * them into gRPC status in one place.
+ */
+export class InvalidFieldError extends Error {
+  override readonly name = 'InvalidFieldError';
+  /** @param field the request field, as a path like `records[3].usage.input_tokens` */
+  constructor(
+    readonly field: string,
+    readonly description: string,
+  ) {
+    super(`${field}: ${description}`);
+  }
+}
+
+/** The thing asked for does not exist. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+/** An idempotency key was reused with different content. */
+export class ConflictingDuplicateError extends Error {
+  override readonly name = 'ConflictingDuplicateError';
+}
+
+/** The caller may not do or read this. */
+export class AccessDeniedError extends Error {
+  override readonly name = 'AccessDeniedError';
+}
+
+/** One budget a hold did not fit. */
+export interface BudgetViolation {
+  /** e.g. `team:acme` or `team:acme/project:search`. */
+  subject: string;
+  /** Limit, spent, held and requested, for a person. */
+  description: string;
+}
+
+/** A hold did not fit the remaining budget. */
+export class BudgetExhaustedError extends Error {
+  override readonly name = 'BudgetExhaustedError';
+  constructor(
+    message: string,
+    readonly violations: BudgetViolation[],
+    readonly metadata: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
