@@ -12,3 +12,4 @@ export * from './token-estimate';
 export * from './request-guard';
 export * from './adapter-config';
 export * from './proto-init';
+export * from './provider-server';

@@ -1,0 +1,461 @@
+import { createHash } from 'node:crypto';
+import { toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { billing } from '@switchyard/contracts';
+import { computeCost, describeModelKey, type CatalogPrice, type PriceCatalog } from '@switchyard/pricing';
+import type { Database, Queryable } from './database';
+import { InvalidFieldError } from './billing-errors';
+import { applicableBudgets, applyBudgetDeltas, ensureBudgetUsageRows, loadBudgetRules, usageKeyFor, type BudgetUsageDelta } from './budget-accounting';
+import type { PriceBook } from './price-book';
+import { BASELINE_MODEL_PATTERN, TEAM_ID_PATTERN, type TeamDirectory, type TeamRecord } from './teams';
+
+/** One row's result, as the RecordUsage response carries it. */
+export type RecordResultInit = MessageInitShape<typeof billing.RecordResultSchema>;
+
+/** The usage ledger: one row per served request, idempotent by request id. */
+export interface UsageLedger {
+  /**
+   * Records a batch. Each row is validated, priced and written independently and atomically: a
+   * row is RECORDED (written with its budget effects), DUPLICATE (same id and content seen before:
+   * nothing changes, the original cost is returned) or REJECTED (nothing written; INVALID_ARGUMENT
+   * naming the field, or ALREADY_EXISTS for the same id with different content). The valid rows
+   * of a batch are written in one transaction; if the database fails, none is written and the
+   * whole call fails, so the caller simply retries it.
+   */
+  record(records: readonly billing.UsageRecord[]): Promise<RecordResultInit[]>;
+}
+
+/** Options for createUsageLedger. */
+export interface UsageLedgerOptions {
+  database: Database;
+  priceBook: PriceBook;
+  teams: TeamDirectory;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/** Rows per RecordUsage call. */
+export const MAX_RECORDS_PER_BATCH = 1000;
+/** The most tokens of one kind a single request may report; more is a bug upstream, not usage. */
+export const MAX_TOKENS_PER_FIELD = 100_000_000n;
+/** How far in the future a usage time may be (clock skew between router and billing). */
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+const EARLIEST_USAGE_TIME = Date.UTC(2020, 0, 1);
+const MAX_LATENCY_SECONDS = 24n * 3600n;
+const PRINTABLE_ID = /^[\x21-\x7e]{1,128}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\x00-\x1f\x7f]/;
+
+/** A validated, priced row ready to insert. */
+interface PricedRow {
+  index: number;
+  requestId: string;
+  time: Date;
+  teamId: string;
+  project: string;
+  featureTags: string[];
+  endUserId: string;
+  provider: string;
+  model: string;
+  deployment: string;
+  inputTokens: bigint;
+  outputTokens: bigint;
+  cachedInputTokens: bigint;
+  reasoningTokens: bigint;
+  costNanos: bigint;
+  priceVersion: string;
+  baselineModel: string;
+  baselineCostNanos: bigint;
+  baselinePriceVersion: string;
+  latencyMicros: bigint;
+  outcome: number;
+  reservationId: string;
+  routeRule: string;
+  contentHash: string;
+}
+
+interface StoredRow {
+  request_id: string;
+  content_hash: string;
+  cost_nanos: bigint;
+  price_version: string;
+  baseline_cost_nanos: bigint;
+  baseline_model: string;
+  time: Date;
+  team_id: string;
+  project: string;
+  provider: string;
+  model: string;
+  deployment: string;
+  input_tokens: bigint;
+  output_tokens: bigint;
+  cached_input_tokens: bigint;
+  reasoning_tokens: bigint;
+  outcome: number;
+  latency_micros: bigint;
+  end_user_id: string;
+  feature_tags: string[];
+  reservation_id: string;
+  route_rule: string;
+}
+
+const costOf = (row: { costNanos: bigint; priceVersion: string; baselineCostNanos: bigint; baselineModel: string }) => ({
+  nanosUsd: row.costNanos,
+  priceVersion: row.priceVersion,
+  baselineNanosUsd: row.baselineCostNanos,
+  baselineModel: row.baselineModel,
+});
+
+const rejected = (requestId: string, errorCode: 'INVALID_ARGUMENT' | 'ALREADY_EXISTS', errorMessage: string): RecordResultInit => ({
+  requestId,
+  status: billing.RecordStatus.REJECTED,
+  errorCode,
+  errorMessage,
+});
+
+function checkText(field: string, value: string, max: number): void {
+  if (value.length > max) throw new InvalidFieldError(field, `must be at most ${max} characters`);
+  if (CONTROL_CHARACTERS.test(value)) throw new InvalidFieldError(field, 'must not contain control characters');
+}
+
+function checkTokens(field: string, value: bigint): bigint {
+  if (value < 0n) throw new InvalidFieldError(field, `must not be negative (got ${value})`);
+  if (value > MAX_TOKENS_PER_FIELD) throw new InvalidFieldError(field, `is not a plausible token count for one request (got ${value}, limit ${MAX_TOKENS_PER_FIELD})`);
+  return value;
+}
+
+/** Checks one record's fields; throws InvalidFieldError naming the first bad field. Returns the parsed time. */
+export function validateUsageRecord(record: billing.UsageRecord, index: number, now: Date): Date {
+  const field = (name: string) => `records[${index}].${name}`;
+  if (!record.requestId) throw new InvalidFieldError(field('request_id'), 'must be set (it is the idempotency key)');
+  if (!PRINTABLE_ID.test(record.requestId)) throw new InvalidFieldError(field('request_id'), 'must be 1-128 printable ASCII characters without spaces');
+  if (!record.time) throw new InvalidFieldError(field('time'), 'must be set');
+  const time = timestampDate(record.time);
+  if (Number.isNaN(time.getTime()) || time.getTime() < EARLIEST_USAGE_TIME) throw new InvalidFieldError(field('time'), 'must be a time after 2020-01-01');
+  if (time.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) throw new InvalidFieldError(field('time'), `is in the future (${time.toISOString()})`);
+  if (!record.teamId) throw new InvalidFieldError(field('team_id'), 'must be set');
+  if (!TEAM_ID_PATTERN.test(record.teamId)) throw new InvalidFieldError(field('team_id'), "must be 1-64 letters, digits, '-' or '_'");
+  checkText(field('project'), record.project, 128);
+  if (record.featureTags.length > 32) throw new InvalidFieldError(field('feature_tags'), 'at most 32 tags');
+  record.featureTags.forEach((tag, i) => {
+    if (!tag) throw new InvalidFieldError(field(`feature_tags[${i}]`), 'must not be empty');
+    checkText(field(`feature_tags[${i}]`), tag, 64);
+  });
+  checkText(field('end_user_id'), record.endUserId, 256);
+  if (!record.model) throw new InvalidFieldError(field('model'), 'must be set');
+  if (!record.model.provider) throw new InvalidFieldError(field('model.provider'), 'must be set');
+  if (!record.model.model) throw new InvalidFieldError(field('model.model'), 'must be set');
+  checkText(field('model.provider'), record.model.provider, 128);
+  checkText(field('model.model'), record.model.model, 128);
+  checkText(field('model.deployment'), record.model.deployment, 128);
+  if (!record.usage) throw new InvalidFieldError(field('usage'), 'must be set');
+  checkTokens(field('usage.input_tokens'), record.usage.inputTokens);
+  const output = checkTokens(field('usage.output_tokens'), record.usage.outputTokens);
+  checkTokens(field('usage.cached_input_tokens'), record.usage.cachedInputTokens);
+  const reasoning = checkTokens(field('usage.reasoning_tokens'), record.usage.reasoningTokens);
+  if (reasoning > output) throw new InvalidFieldError(field('usage.reasoning_tokens'), `must not exceed output_tokens (${reasoning} > ${output}); reasoning tokens are part of the output`);
+  if (record.baselineModel && !BASELINE_MODEL_PATTERN.test(record.baselineModel)) throw new InvalidFieldError(field('baseline_model'), 'must be "provider/model" or empty');
+  if (record.latency) {
+    const { seconds, nanos } = record.latency;
+    if (seconds < 0n || nanos < 0 || nanos > 999_999_999) throw new InvalidFieldError(field('latency'), 'must be a non-negative duration');
+    if (seconds > MAX_LATENCY_SECONDS) throw new InvalidFieldError(field('latency'), 'must be at most 24 hours');
+  }
+  if (!(record.outcome in billing.UsageOutcome) || record.outcome === billing.UsageOutcome.UNSPECIFIED) {
+    throw new InvalidFieldError(field('outcome'), 'must be SUCCESS, PARTIAL, CANCELLED or UPSTREAM_ERROR');
+  }
+  checkText(field('reservation_id'), record.reservationId, 128);
+  checkText(field('route_rule'), record.routeRule, 128);
+  return time;
+}
+
+/** Prices one validated record: its cost and its team's baseline counterfactual. */
+function priceRecord(record: billing.UsageRecord, index: number, time: Date, team: TeamRecord, catalog: PriceCatalog): PricedRow {
+  const model = record.model!;
+  const usage = record.usage!;
+  const ref = { provider: model.provider, model: model.model, deployment: model.deployment };
+  const price = catalog.priceAt(ref, time);
+  if (!price) throw new InvalidFieldError(`records[${index}].model`, `no price for ${describeModelKey(ref)} at ${time.toISOString()}; an admin can add one with UpsertPrices`);
+
+  const baselineName = record.baselineModel || team.baselineModel;
+  let baselinePrice: CatalogPrice | undefined = price;
+  let baselineModel = `${model.provider}/${model.model}`;
+  if (baselineName) {
+    const slash = baselineName.indexOf('/');
+    baselinePrice = catalog.priceAt({ provider: baselineName.slice(0, slash), model: baselineName.slice(slash + 1) }, time);
+    baselineModel = baselineName;
+    if (!baselinePrice) {
+      const whose = record.baselineModel ? 'baseline model' : `team ${team.teamId}'s default baseline model`;
+      throw new InvalidFieldError(`records[${index}].baseline_model`, `${whose} ${baselineName} has no price at ${time.toISOString()}`);
+    }
+  }
+  const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cachedInputTokens: usage.cachedInputTokens };
+  const latency = record.latency ? record.latency.seconds * 1_000_000n + BigInt(Math.floor(record.latency.nanos / 1000)) : 0n;
+  return {
+    index,
+    requestId: record.requestId,
+    time,
+    teamId: record.teamId,
+    project: record.project,
+    featureTags: [...record.featureTags],
+    endUserId: record.endUserId,
+    provider: model.provider,
+    model: model.model,
+    deployment: model.deployment,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+    reasoningTokens: usage.reasoningTokens,
+    costNanos: computeCost(tokens, price),
+    priceVersion: price.version,
+    baselineModel,
+    baselineCostNanos: computeCost(tokens, baselinePrice),
+    baselinePriceVersion: baselinePrice.version,
+    latencyMicros: latency,
+    outcome: record.outcome,
+    reservationId: record.reservationId,
+    routeRule: record.routeRule,
+    contentHash: createHash('sha256').update(toBinary(billing.UsageRecordSchema, record)).digest('hex'),
+  };
+}
+
+/** Names the fields in which a replayed row differs from the stored one. */
+function describeDifference(row: PricedRow, stored: StoredRow): string {
+  const differs: string[] = [];
+  const check = (name: string, a: unknown, b: unknown) => {
+    if (String(a) !== String(b)) differs.push(name);
+  };
+  check('time', row.time.getTime(), stored.time.getTime());
+  check('team_id', row.teamId, stored.team_id);
+  check('project', row.project, stored.project);
+  check('model.provider', row.provider, stored.provider);
+  check('model.model', row.model, stored.model);
+  check('model.deployment', row.deployment, stored.deployment);
+  check('usage.input_tokens', row.inputTokens, stored.input_tokens);
+  check('usage.output_tokens', row.outputTokens, stored.output_tokens);
+  check('usage.cached_input_tokens', row.cachedInputTokens, stored.cached_input_tokens);
+  check('usage.reasoning_tokens', row.reasoningTokens, stored.reasoning_tokens);
+  check('outcome', row.outcome, stored.outcome);
+  check('latency', row.latencyMicros, stored.latency_micros);
+  check('end_user_id', row.endUserId, stored.end_user_id);
+  check('feature_tags', row.featureTags.join('\u0000'), stored.feature_tags.join('\u0000'));
+  check('reservation_id', row.reservationId, stored.reservation_id);
+  check('route_rule', row.routeRule, stored.route_rule);
+  return differs.length > 0 ? differs.join(', ') : 'baseline_model or sub-millisecond fields';
+}
+
+const FEATURE_TAG_SEPARATOR = '\u001f';
+
+async function insertRows(tx: Queryable, rows: readonly PricedRow[]): Promise<Set<string>> {
+  const col = <T>(pick: (row: PricedRow) => T) => rows.map(pick);
+  const { rows: inserted } = await tx.query<{ request_id: string }>(
+    `INSERT INTO usage_ledger (request_id, time, team_id, project, feature_tags, end_user_id, provider, model, deployment,
+       input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cost_nanos, price_version, baseline_model,
+       baseline_cost_nanos, baseline_price_version, latency_micros, outcome, reservation_id, route_rule, content_hash)
+     SELECT r.request_id, r.time, r.team_id, r.project, string_to_array(r.feature_tags, E'\\x1f'), r.end_user_id, r.provider, r.model, r.deployment,
+       r.input_tokens, r.output_tokens, r.cached_input_tokens, r.reasoning_tokens, r.cost_nanos, r.price_version, r.baseline_model,
+       r.baseline_cost_nanos, r.baseline_price_version, r.latency_micros, r.outcome, r.reservation_id, r.route_rule, r.content_hash
+     FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                 $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::text[], $16::text[],
+                 $17::bigint[], $18::text[], $19::bigint[], $20::smallint[], $21::text[], $22::text[], $23::text[])
+          WITH ORDINALITY AS r(request_id, time, team_id, project, feature_tags, end_user_id, provider, model, deployment,
+            input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cost_nanos, price_version, baseline_model,
+            baseline_cost_nanos, baseline_price_version, latency_micros, outcome, reservation_id, route_rule, content_hash, ordinal)
+     ORDER BY r.ordinal
+     ON CONFLICT (request_id) DO NOTHING
+     RETURNING request_id`,
+    [
+      col((r) => r.requestId),
+      col((r) => r.time.toISOString()),
+      col((r) => r.teamId),
+      col((r) => r.project),
+      col((r) => r.featureTags.join(FEATURE_TAG_SEPARATOR)),
+      col((r) => r.endUserId),
+      col((r) => r.provider),
+      col((r) => r.model),
+      col((r) => r.deployment),
+      col((r) => r.inputTokens.toString()),
+      col((r) => r.outputTokens.toString()),
+      col((r) => r.cachedInputTokens.toString()),
+      col((r) => r.reasoningTokens.toString()),
+      col((r) => r.costNanos.toString()),
+      col((r) => r.priceVersion),
+      col((r) => r.baselineModel),
+      col((r) => r.baselineCostNanos.toString()),
+      col((r) => r.baselinePriceVersion),
+      col((r) => r.latencyMicros.toString()),
+      col((r) => r.outcome),
+      col((r) => r.reservationId),
+      col((r) => r.routeRule),
+      col((r) => r.contentHash),
+    ],
+  );
+  return new Set(inserted.map((row) => row.request_id));
+}
+
+interface ReservationRow {
+  reservation_id: string;
+  request_id: string;
+  team_id: string;
+  project: string;
+  amount_nanos: bigint;
+  actual_nanos: bigint | null;
+  status: string;
+  team_period_start: Date | null;
+  project_period_start: Date | null;
+}
+
+/**
+ * Closes the budget holds of newly recorded rows and returns the budget changes: a held
+ * reservation releases its hold; a settled one gives back the `actual` SettleBudget counted (the
+ * ledger row's cost replaces it); expired or already recorded ones change nothing. A row matches
+ * its `reservation_id`, or without one the reservation made under the same request id, of the same team.
+ */
+async function closeReservations(tx: Queryable, rows: readonly PricedRow[], now: Date): Promise<BudgetUsageDelta[]> {
+  const byId = rows.filter((r) => r.reservationId).map((r) => r.reservationId);
+  const byRequest = rows.filter((r) => !r.reservationId).map((r) => r.requestId);
+  if (byId.length === 0 && byRequest.length === 0) return [];
+  const { rows: found } = await tx.query<ReservationRow>(
+    `SELECT reservation_id, request_id, team_id, project, amount_nanos, actual_nanos, status, team_period_start, project_period_start
+     FROM reservations WHERE reservation_id = ANY($1::text[]) OR request_id = ANY($2::text[])
+     ORDER BY reservation_id COLLATE "C" FOR UPDATE`,
+    [byId, byRequest],
+  );
+  if (found.length === 0) return [];
+  const reservationById = new Map(found.map((r) => [r.reservation_id, r]));
+  const reservationByRequest = new Map(found.map((r) => [r.request_id, r]));
+  const deltas: BudgetUsageDelta[] = [];
+  const closed = new Set<string>();
+  for (const row of rows) {
+    const reservation = row.reservationId ? reservationById.get(row.reservationId) : reservationByRequest.get(row.requestId);
+    if (!reservation || reservation.team_id !== row.teamId || closed.has(reservation.reservation_id)) continue;
+    closed.add(reservation.reservation_id);
+    const heldKeys = [
+      reservation.team_period_start && { teamId: reservation.team_id, project: '', periodStart: reservation.team_period_start },
+      reservation.project_period_start && { teamId: reservation.team_id, project: reservation.project, periodStart: reservation.project_period_start },
+    ].filter((key): key is { teamId: string; project: string; periodStart: Date } => Boolean(key));
+    if (reservation.status === 'held') {
+      for (const key of heldKeys) deltas.push({ ...key, spentNanos: 0n, reservedNanos: -reservation.amount_nanos });
+    } else if (reservation.status === 'settled') {
+      for (const key of heldKeys) deltas.push({ ...key, spentNanos: -(reservation.actual_nanos ?? 0n), reservedNanos: 0n });
+    }
+  }
+  const toRecord = [...closed].filter((id) => reservationById.get(id)?.status !== 'recorded');
+  if (toRecord.length > 0) {
+    await tx.query(`UPDATE reservations SET status = 'recorded', settled_at = COALESCE(settled_at, $2) WHERE reservation_id = ANY($1::text[])`, [toRecord, now]);
+  }
+  return deltas;
+}
+
+/** Creates the usage ledger. */
+export function createUsageLedger(options: UsageLedgerOptions): UsageLedger {
+  const { database, priceBook, teams } = options;
+  const now = options.now ?? (() => new Date());
+
+  return {
+    async record(records) {
+      if (records.length > MAX_RECORDS_PER_BATCH) throw new InvalidFieldError('records', `at most ${MAX_RECORDS_PER_BATCH} rows per call (got ${records.length})`);
+      const results: RecordResultInit[] = new Array(records.length);
+      const clock = now();
+
+      // 1. Validate each row on its own.
+      const valid: Array<{ record: billing.UsageRecord; index: number; time: Date }> = [];
+      records.forEach((record, index) => {
+        try {
+          valid.push({ record, index, time: validateUsageRecord(record, index, clock) });
+        } catch (error) {
+          if (!(error instanceof InvalidFieldError)) throw error;
+          results[index] = rejected(record.requestId, 'INVALID_ARGUMENT', error.message);
+        }
+      });
+
+      // 2. Teams and prices.
+      const [known, catalog] = await Promise.all([teams.getMany(valid.map((v) => v.record.teamId)), priceBook.current()]);
+      const priced: PricedRow[] = [];
+      for (const { record, index, time } of valid) {
+        const team = known.get(record.teamId);
+        if (!team) {
+          results[index] = rejected(record.requestId, 'INVALID_ARGUMENT', `records[${index}].team_id: unknown team "${record.teamId}"; an admin can create it with UpsertTeam`);
+          continue;
+        }
+        try {
+          priced.push(priceRecord(record, index, time, team, catalog));
+        } catch (error) {
+          if (!(error instanceof InvalidFieldError)) throw error;
+          results[index] = rejected(record.requestId, 'INVALID_ARGUMENT', error.message);
+        }
+      }
+
+      // 3. The same id twice in one batch: the first occurrence is the one written.
+      const firstById = new Map<string, PricedRow>();
+      const repeats: PricedRow[] = [];
+      for (const row of priced) {
+        if (firstById.has(row.requestId)) repeats.push(row);
+        else firstById.set(row.requestId, row);
+      }
+      // A global order (by request id) for inserts, so concurrent batches sharing ids never deadlock.
+      const candidates = [...firstById.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0));
+
+      // 4. Write: ledger rows, reservation closing and budget counters, in one transaction.
+      const inserted =
+        candidates.length === 0
+          ? new Set<string>()
+          : await database.transaction(async (tx) => {
+              const rules = await loadBudgetRules(tx, [...new Set(candidates.map((row) => row.teamId))]);
+              const spendKeys = candidates.flatMap((row) => applicableBudgets(rules, row.teamId, row.project).map((rule) => ({ rule, row })));
+              await ensureBudgetUsageRows(tx, spendKeys.map(({ rule, row }) => usageKeyFor(rule, row.time)));
+              const insertedIds = await insertRows(tx, candidates);
+              const insertedRows = candidates.filter((row) => insertedIds.has(row.requestId));
+              const deltas: BudgetUsageDelta[] = spendKeys
+                .filter(({ row }) => insertedIds.has(row.requestId))
+                .map(({ rule, row }) => ({ ...usageKeyFor(rule, row.time), spentNanos: row.costNanos, reservedNanos: 0n }));
+              deltas.push(...(await closeReservations(tx, insertedRows, clock)));
+              await applyBudgetDeltas(tx, deltas);
+              return insertedIds;
+            });
+
+      // 5. Rows not inserted already existed: same content is a duplicate, different content a conflict.
+      const existingIds = candidates.filter((row) => !inserted.has(row.requestId)).map((row) => row.requestId);
+      const stored = new Map<string, StoredRow>();
+      if (existingIds.length > 0) {
+        const { rows } = await database.query<StoredRow>(
+          `SELECT request_id, content_hash, cost_nanos, price_version, baseline_cost_nanos, baseline_model, time, team_id, project, provider, model,
+                  deployment, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, outcome, latency_micros, end_user_id, feature_tags,
+                  reservation_id, route_rule
+           FROM usage_ledger WHERE request_id = ANY($1::text[])`,
+          [existingIds],
+        );
+        for (const row of rows) stored.set(row.request_id, row);
+      }
+      const outcomeOf = (row: PricedRow): RecordResultInit => {
+        if (inserted.has(row.requestId)) return { requestId: row.requestId, status: billing.RecordStatus.RECORDED, cost: costOf(row) };
+        const original = stored.get(row.requestId);
+        if (!original) throw new Error(`usage row ${row.requestId} neither inserted nor found`);
+        if (original.content_hash === row.contentHash) {
+          return {
+            requestId: row.requestId,
+            status: billing.RecordStatus.DUPLICATE,
+            cost: { nanosUsd: original.cost_nanos, priceVersion: original.price_version, baselineNanosUsd: original.baseline_cost_nanos, baselineModel: original.baseline_model },
+          };
+        }
+        return rejected(
+          row.requestId,
+          'ALREADY_EXISTS',
+          `records[${row.index}].request_id: "${row.requestId}" was already recorded with different content (differs in: ${describeDifference(row, original)}); nothing was changed`,
+        );
+      };
+      for (const row of candidates) results[row.index] = outcomeOf(row);
+      for (const row of repeats) {
+        const first = firstById.get(row.requestId)!;
+        const firstResult = results[first.index];
+        if (row.contentHash !== first.contentHash) {
+          results[row.index] = rejected(row.requestId, 'ALREADY_EXISTS', `records[${row.index}].request_id: "${row.requestId}" repeats records[${first.index}] with different content`);
+        } else if (firstResult.status === billing.RecordStatus.REJECTED) {
+          results[row.index] = { ...firstResult };
+        } else {
+          results[row.index] = { ...firstResult, status: billing.RecordStatus.DUPLICATE };
+        }
+      }
+      return results;
+    },
+  };
+}
