@@ -41,7 +41,7 @@ export const CUE_COUNT = Object.keys(CUE).length;
 /** The words and two-word phrases of each cue. */
 export const CUE_WORDS: Readonly<Record<CueName, readonly string[]>> = {
   code: [
-    'code', 'coding', 'program', 'programming', 'function', 'functions', 'method', 'class', 'variable',
+    'code', 'coding', 'programming', 'function', 'functions', 'variables',
     'python', 'javascript', 'typescript', 'java', 'rust', 'golang', 'kotlin', 'swift', 'ruby', 'php',
     'sql', 'html', 'css', 'regex', 'regexp', 'bash', 'shell', 'api', 'bug', 'debug', 'compile',
     'compiler', 'refactor', 'implement', 'algorithm', 'script', 'snippet', 'syntax', 'exception',
@@ -53,6 +53,7 @@ export const CUE_WORDS: Readonly<Record<CueName, readonly string[]>> = {
     'polynomial', 'theorem', 'matrix', 'algebra', 'geometry', 'triangle', 'fraction', 'remainder',
     'percent', 'percentage', 'average', 'ratio', 'sum', 'product', 'how many', 'how much',
     'square root', 'prime', 'integer', 'integers', 'arithmetic', 'multiply', 'divide', 'divided',
+    'how far', 'how long', 'how fast', 'how old', 'mph', 'speed', 'profit', 'interest rate',
   ],
   translation: [
     'translate', 'translated', 'translating', 'translation', 'into english', 'into french',
@@ -87,7 +88,7 @@ export const CUE_WORDS: Readonly<Record<CueName, readonly string[]>> = {
   ],
   brevity: [
     'briefly', 'brief', 'concise', 'concisely', 'one word', 'one sentence', 'short answer', 'yes or',
-    'in short', 'tersely',
+    'in short', 'tersely', 'haiku', 'limerick', 'slogan', 'tweet', 'title',
   ],
   verbosity: [
     'detailed', 'in detail', 'comprehensive', 'thorough', 'thoroughly', 'essay', 'elaborate',
@@ -143,21 +144,23 @@ export interface CueTable {
   readonly slotMask: number;
 }
 
-/** The two compiled tables: single words and two-word phrases. */
+/** The two compiled tables (single words, two-word phrases) and their bit-set prefilters. */
 export interface CueLexicon {
   readonly words: CueTable;
   readonly pairs: CueTable;
+  /** Bit `hash & 0xffff` is set for every cue word: most words are rejected by one bit test. */
+  readonly wordFilter: Uint32Array;
+  /** Bit `hash & 0xffff` is set for every first word of a phrase: most pairs are never hashed. */
+  readonly pairFirstFilter: Uint32Array;
 }
 
-/** Looks a hash up; returns its cue mask or 0. */
-export function lookupCue(table: CueTable, key: number): number {
-  let slot = mixHash(key) & table.slotMask;
-  for (;;) {
-    const mask = table.masks[slot];
-    if (mask === 0) return 0;
-    if (table.keys[slot] === key) return mask;
-    slot = (slot + 1) & table.slotMask;
-  }
+/** Whether `hash` may be in a prefilter (false = certainly not). */
+export function mayContain(filter: Uint32Array, hash: number): boolean {
+  return ((filter[(hash >>> 5) & 0x7ff] >>> (hash & 31)) & 1) !== 0;
+}
+
+function addToFilter(filter: Uint32Array, hash: number): void {
+  filter[(hash >>> 5) & 0x7ff] |= 1 << (hash & 31);
 }
 
 function createTable(entries: ReadonlyMap<number, number>): CueTable {
@@ -178,6 +181,8 @@ function createTable(entries: ReadonlyMap<number, number>): CueTable {
 export function compileCueLexicon(vocabulary: Readonly<Record<CueName, readonly string[]>> = CUE_WORDS): CueLexicon {
   const words = new Map<number, number>();
   const pairs = new Map<number, number>();
+  const wordFilter = new Uint32Array(2048);
+  const pairFirstFilter = new Uint32Array(2048);
   for (const name of Object.keys(vocabulary) as CueName[]) {
     const bit = 1 << CUE[name];
     for (const entry of vocabulary[name]) {
@@ -185,7 +190,9 @@ export function compileCueLexicon(vocabulary: Readonly<Record<CueName, readonly 
       if (parts.length === 1) {
         const key = fnvString(parts[0]);
         words.set(key, (words.get(key) ?? 0) | bit);
+        addToFilter(wordFilter, key);
       } else if (parts.length === 2) {
+        addToFilter(pairFirstFilter, fnvString(parts[0]));
         const key = pairHash(fnvString(parts[0]), fnvString(parts[1]));
         pairs.set(key, (pairs.get(key) ?? 0) | bit);
       } else {
@@ -193,5 +200,5 @@ export function compileCueLexicon(vocabulary: Readonly<Record<CueName, readonly 
       }
     }
   }
-  return { words: createTable(words), pairs: createTable(pairs) };
+  return { words: createTable(words), pairs: createTable(pairs), wordFilter, pairFirstFilter };
 }

@@ -2,23 +2,26 @@
  * 32-bit hashing shared by the prompt scanner, the model features and the training tool.
  * Everything is integer arithmetic on char codes so that hashing allocates nothing and gives the
  * same buckets in training and at inference.
+ *
+ * Finished hashes are truncated to 30 bits: V8 keeps such values as small integers, while a
+ * full 32-bit value that leaves a register (a call, a return) is boxed into a heap number — an
+ * allocation per word on the hot path.
  */
 
-/** FNV-1a offset basis: the hash of the empty string. */
-export const FNV_OFFSET = 0x811c9dc5 | 0;
+/** Mask applied to every finished hash. */
+export const HASH_MASK = 0x3fffffff;
 
-const FNV_PRIME = 0x01000193;
+/** Start value of every running hash (FNV-1a's offset basis 0x811c9dc5, truncated to 30 bits). */
+export const FNV_OFFSET = 0x011c9dc5;
 
-/** Folds one UTF-16 code unit into a running FNV-1a hash. */
-export function fnvStep(hash: number, code: number): number {
-  return Math.imul(hash ^ code, FNV_PRIME);
-}
+/** FNV-1a's prime. */
+export const FNV_PRIME = 0x01000193;
 
-/** FNV-1a of a whole string (used at load time and in tests; the hot path folds char by char). */
+/** FNV-1a (30-bit) of a lower-cased string: the scanner's word hash, computed at load time. */
 export function fnvString(text: string): number {
   let hash = FNV_OFFSET;
-  for (let i = 0; i < text.length; i++) hash = fnvStep(hash, lowerCode(text.charCodeAt(i)));
-  return hash;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ lowerCode(text.charCodeAt(i)), FNV_PRIME);
+  return hash & HASH_MASK;
 }
 
 /** murmur3's finalizer: spreads the bits of a hash so that the low bits make a good bucket index. */
@@ -27,7 +30,7 @@ export function mixHash(hash: number): number {
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
+  return (h ^ (h >>> 16)) & HASH_MASK;
 }
 
 /** Hash of an ordered pair of word hashes (a word bigram). */

@@ -5,7 +5,7 @@
 import { compileCueLexicon } from './cue-lexicon';
 import { heuristicDifficulty } from './heuristic-difficulty';
 import { estimateOutputTokens } from './output-length-rules';
-import type { PromptClassification, PromptClassifier, PromptFeatures } from './prompt-classification';
+import type { PromptClassification, PromptClassifier, PromptFeatures, TaskClass } from './prompt-classification';
 import { createPromptScan, type PromptScan, scanPrompt } from './prompt-scan';
 import { SAFETY_THRESHOLD, safetyScore } from './safety-rules';
 import { inferTaskClass } from './task-class-rules';
@@ -18,21 +18,24 @@ export function promptText(input: PromptFeatures): string {
   return typeof input?.text === 'string' ? input.text : '';
 }
 
+/** Turns a scanned prompt and its task class into a difficulty. */
+export type DifficultyEstimate = (scan: PromptScan, taskClass: TaskClass, input: PromptFeatures) => number;
+
 /**
- * Classifies a scanned prompt with the rules, taking `difficulty` from the caller (the heuristic
- * or the learned model). Shared by both classifiers.
+ * Classifies a scanned prompt with the rules, taking `difficulty` from `estimateDifficulty`
+ * (the heuristic or the learned model). Shared by both classifiers.
  */
 export function classifyScannedPrompt(
   scan: PromptScan,
   input: PromptFeatures,
-  difficulty: number | undefined,
+  estimateDifficulty: DifficultyEstimate,
   classifierVersion: string,
 ): PromptClassification {
   const taskClass = inferTaskClass(scan, input);
   const safety = safetyScore(scan);
   return {
     taskClass,
-    difficulty: difficulty ?? heuristicDifficulty(scan, taskClass),
+    difficulty: estimateDifficulty(scan, taskClass, input),
     safetySensitive: safety >= SAFETY_THRESHOLD,
     safetyScore: safety,
     expectedOutputTokens: estimateOutputTokens(scan, taskClass),
@@ -48,7 +51,7 @@ export function createHeuristicClassifier(): PromptClassifier {
     version: HEURISTIC_VERSION,
     classify(input: PromptFeatures): PromptClassification {
       scanPrompt(promptText(input), lexicon, scan);
-      return classifyScannedPrompt(scan, input, undefined, HEURISTIC_VERSION);
+      return classifyScannedPrompt(scan, input, heuristicDifficulty, HEURISTIC_VERSION);
     },
   };
 }

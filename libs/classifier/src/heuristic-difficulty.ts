@@ -1,10 +1,10 @@
 /**
  * Rule-based difficulty for the heuristic classifier: a prior per task class (math, code and
- * reasoning most often need the strong model), raised for long prompts, multi-step wording and many
- * numbers, and clamped to [0.02, 0.98].
+ * reasoning most often need the strong model), raised for tool use, long prompts, multi-step
+ * wording and many numbers, and clamped to [0.02, 0.98].
  */
 import { CUE } from './cue-lexicon';
-import type { TaskClass } from './prompt-classification';
+import type { PromptFeatures, TaskClass } from './prompt-classification';
 import type { PromptScan } from './prompt-scan';
 
 /** Prior P(strong model needed) per task class. */
@@ -20,9 +20,13 @@ export const CLASS_DIFFICULTY: Readonly<Record<TaskClass, number>> = {
   chat: 0.1,
 };
 
+/** Added when the request offers tools: multi-step tool use is where weak models fail most. */
+export const TOOL_USE_DIFFICULTY = 0.1;
+
 /** Heuristic P(strong model needed | prompt). */
-export function heuristicDifficulty(scan: PromptScan, taskClass: TaskClass): number {
+export function heuristicDifficulty(scan: PromptScan, taskClass: TaskClass, input: PromptFeatures): number {
   let difficulty = CLASS_DIFFICULTY[taskClass];
+  if (input.hasTools) difficulty += TOOL_USE_DIFFICULTY;
   difficulty += 0.05 * Math.min(Math.log2(1 + scan.words / 50), 3);
   difficulty += 0.03 * Math.min(scan.cueCounts[CUE.multiStep], 5);
   if (scan.numbers >= 4) difficulty += 0.05;

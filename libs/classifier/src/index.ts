@@ -5,7 +5,13 @@
 export type { PromptClassification, PromptClassifier, PromptFeatures, TaskClass } from './prompt-classification';
 export { TASK_CLASSES } from './prompt-classification';
 export { createHeuristicClassifier, HEURISTIC_VERSION } from './heuristic-classifier';
-export { committedRoutingModel, createLearnedClassifier, routingModelProbability } from './learned-classifier';
+export {
+  committedRoutingModel,
+  createLearnedClassifier,
+  routingModelProbability,
+  routingModelProbabilityOf,
+  SELF_CHECK_TOLERANCE,
+} from './learned-classifier';
 export {
   decodeRoutingModel,
   encodeHashedWeights,
@@ -15,6 +21,7 @@ export {
   type DenseFeatureWeight,
   type RoutingModelArtifact,
   type RoutingModelWeights,
+  type SelfCheckProbe,
 } from './routing-model';
 export {
   createFeatureVector,

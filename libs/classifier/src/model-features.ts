@@ -62,9 +62,14 @@ export interface FeatureVector {
 /** Longest character n-gram supported. */
 export const MAX_CHAR_NGRAM = 5;
 
+// seeds below 2^30 keep every intermediate a small integer (see feature-hash.ts)
 const UNIGRAM_SEED = 0x3c6ef372;
-const BIGRAM_SEED = 0x5be0cd19;
+const BIGRAM_SEED = 0x1be0cd19;
 const CHAR_NGRAM_SEED = 0x1f83d9ab;
+// CommonJS imports compile to property reads on the module object; bind the hot helpers once.
+const mix = mixHash;
+const pair = pairHash;
+const lower = lowerCode;
 
 /** Makes a reusable feature vector for `spec`. */
 export function createFeatureVector(spec: FeatureSpec): FeatureVector {
@@ -106,7 +111,7 @@ function addCharNgrams(text: string, lengths: readonly number[], mask: number, v
       code = 32;
     } else {
       previousSpace = false;
-      code = lowerCode(code);
+      code = lower(code);
     }
     r4 = r3; r3 = r2; r2 = r1; r1 = r0; r0 = code;
     seen++;
@@ -119,7 +124,7 @@ function addCharNgrams(text: string, lengths: readonly number[], mask: number, v
       if (n >= 3) h = Math.imul(h ^ r2, 0x01000193);
       h = Math.imul(h ^ r1, 0x01000193);
       h = Math.imul(h ^ r0, 0x01000193);
-      indices[count++] = mixHash(h) & mask;
+      indices[count++] = mix(h) & mask;
     }
   }
   vector.count = count;
@@ -138,11 +143,11 @@ export function extractFeatures(text: string, scan: PromptScan, spec: FeatureSpe
   let count = 0;
   const indices = vector.indices;
   if (spec.wordUnigrams) {
-    for (let w = 0; w < words; w++) indices[count++] = mixHash(hashes[w] ^ UNIGRAM_SEED) & mask;
+    for (let w = 0; w < words; w++) indices[count++] = mix(hashes[w] ^ UNIGRAM_SEED) & mask;
   }
   vector.groupEnds[0] = count;
   if (spec.wordBigrams) {
-    for (let w = 1; w < words; w++) indices[count++] = mixHash(pairHash(hashes[w - 1], hashes[w]) ^ BIGRAM_SEED) & mask;
+    for (let w = 1; w < words; w++) indices[count++] = mix(pair(hashes[w - 1], hashes[w]) ^ BIGRAM_SEED) & mask;
   }
   vector.groupEnds[1] = count;
   vector.count = count;

@@ -45,6 +45,17 @@ export interface RoutingModelArtifact {
   readonly training: Readonly<Record<string, unknown>>;
   /** Metrics on the validation split. */
   readonly validation: Readonly<Record<string, unknown>>;
+  /**
+   * Model probabilities of a few prompts at training time. The classifier recomputes them on load
+   * and refuses an artifact whose features no longer match the code (e.g. the cue list changed).
+   */
+  readonly selfCheck: readonly SelfCheckProbe[];
+}
+
+/** One self-check prompt and the probability the model gave it when trained. */
+export interface SelfCheckProbe {
+  readonly prompt: string;
+  readonly probability: number;
 }
 
 function fail(field: string, expected: string, value: unknown): never {
@@ -141,6 +152,17 @@ function validateWeights(value: unknown, features: FeatureSpec): RoutingModelWei
   };
 }
 
+function validateSelfCheck(value: unknown): SelfCheckProbe[] {
+  if (!Array.isArray(value)) fail('selfCheck', 'an array', value);
+  return value.map((entry, i) => {
+    const probe = record(entry, `selfCheck[${i}]`);
+    if (typeof probe.prompt !== 'string') fail(`selfCheck[${i}].prompt`, 'a string', probe.prompt);
+    const probability = finite(probe.probability, `selfCheck[${i}].probability`);
+    if (probability < 0 || probability > 1) fail(`selfCheck[${i}].probability`, 'within 0..1', probability);
+    return { prompt: probe.prompt, probability };
+  });
+}
+
 /**
  * Validates a parsed routing-model JSON and returns it typed. Throws an Error naming the first bad
  * field, e.g. `invalid routing model: field "features.hashBits" must be an integer from 4 to 24 (got 99)`.
@@ -160,6 +182,7 @@ export function loadRoutingModel(json: unknown): RoutingModelArtifact {
     weights: validateWeights(root.weights, features),
     training: record(root.training, 'training'),
     validation: record(root.validation, 'validation'),
+    selfCheck: validateSelfCheck(root.selfCheck),
   };
 }
 

@@ -20,17 +20,23 @@ export function inferTaskClass(scan: PromptScan, input: PromptFeatures): TaskCla
   const multipleChoice = scan.optionLines >= 2;
 
   const code =
-    cues[CUE.code] +
+    1.5 * cues[CUE.code] +
     3 * Math.min(scan.codeFences, 2) +
     (scan.codePunctuation / chars > 0.02 && scan.codePunctuation >= 4 ? 2 : 0) +
     (scan.indentedLines >= 2 ? 1 : 0);
   const translation = 3 * cues[CUE.translation];
   const summarization = 3 * cues[CUE.summarization];
   const extraction = 2 * cues[CUE.extraction] + (input.wantsJson || cues[CUE.structuredOutput] > 0 ? 1 : 0);
+  // digit groups of an id or phone number (a long digit run) are not quantities
+  const quantities = scan.numbers - 3 * scan.longDigitRuns;
   const math =
-    cues[CUE.math] + (scan.mathOperators >= 2 ? 1 : 0) + (scan.numbers >= 3 ? 1 : 0) + (scan.digits / chars > 0.15 ? 1 : 0);
+    cues[CUE.math] +
+    (scan.mathOperators >= 2 ? 1 : 0) +
+    (quantities >= 2 ? 1 : 0) +
+    (scan.currencySigns > 0 ? 0.5 : 0) +
+    (quantities >= 1 && scan.questionMarks > 0 ? 0.5 : 0);
   const creative = 1.5 * cues[CUE.creative];
-  const reasoning = cues[CUE.reasoning] + (multipleChoice ? 2 : 0);
+  const reasoning = 1.5 * cues[CUE.reasoning] + (multipleChoice ? 2 : 0);
 
   // checked in TASK_CLASSES order; ">" keeps the earlier class on ties
   let best: TaskClass = 'other';
@@ -61,6 +67,7 @@ export function inferTaskClass(scan: PromptScan, input: PromptFeatures): TaskCla
   }
   if (reasoning > bestScore) best = 'reasoning';
   if (best !== 'other') return best;
-  if (cues[CUE.greeting] > 0 || scan.words <= SHORT_CHAT_WORDS) return 'chat';
+  // scripts without spaces (CJK) have few "words": count two non-ASCII characters as one more word
+  if (cues[CUE.greeting] > 0 || scan.words + (scan.nonAscii >> 1) <= SHORT_CHAT_WORDS) return 'chat';
   return 'other';
 }

@@ -2,7 +2,7 @@ import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { provider } from '@switchyard/contracts';
 import { toChatCompletionRequest } from './chat-request';
 import { OPENAI_DIALECT } from './chat-dialect';
-import { RequestTranslationError } from './translation-errors';
+import { RequestTranslationError } from '@switchyard/provider-kit';
 import { runRequestCase, runResponseCase, runStreamCase, type RequestCase, type ResponseCase, type StreamCase } from './testdata/golden';
 import requestCases from './testdata/request-cases.json';
 import requestErrors from './testdata/request-errors.json';

@@ -17,7 +17,7 @@ import { toChatCompletionRequest, type GenerationInput } from './chat-request';
 import { fromChatCompletion } from './chat-response';
 import { createChatStreamTranslator, toStreamFinal, type ChatStreamTranslator } from './chat-stream';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from './chat-wire';
-import { RequestTranslationError, UpstreamProtocolError } from './translation-errors';
+import { RequestTranslationError, UpstreamProtocolError } from '@switchyard/provider-kit';
 import { estimateChatUsage } from './usage-estimate';
 
 /** What one upstream request is sent with. */
@@ -65,12 +65,16 @@ export function createChatCompletionsService(options: ChatCompletionsServiceOpti
   const { catalog, dialect, transport } = options;
   const provider = catalog.provider;
 
-  const failureOf = (error: unknown, context: ServerCallContext, timeoutMs?: number): ServiceFailure => {
+  const failureOf = (error: unknown, context: ServerCallContext, timeoutMs?: number, elapsedMs?: number): ServiceFailure => {
     if (error instanceof ServiceFailure) return error;
     if (error instanceof RequestTranslationError) return invalidArgument(error.field, error.description);
     const failureContext = { provider, signal: context.signal, deadline: context.deadline, timeoutMs };
     if (error instanceof UpstreamProtocolError) return upstreamFailureStatus({ kind: 'protocol', message: error.message }, failureContext);
-    const described = options.describeError(error);
+    let described = options.describeError(error);
+    // A lost connection once the upstream timeout has run out is that timeout (the SDK cannot always tell).
+    if (described?.kind === 'connection' && timeoutMs !== undefined && elapsedMs !== undefined && elapsedMs >= timeoutMs) {
+      described = { kind: 'timeout' };
+    }
     if (described) return upstreamFailureStatus(described, failureContext);
     if (context.signal.aborted) return upstreamFailureStatus({ kind: 'aborted' }, failureContext);
     throw error;
@@ -96,7 +100,7 @@ export function createChatCompletionsService(options: ChatCompletionsServiceOpti
       try {
         completion = await transport.complete(body, { signal: context.signal, timeoutMs, requestId: request.requestId || undefined });
       } catch (error) {
-        throw failureOf(error, context, timeoutMs);
+        throw failureOf(error, context, timeoutMs, watch.elapsedMs());
       }
       let response;
       try {
@@ -120,7 +124,7 @@ export function createChatCompletionsService(options: ChatCompletionsServiceOpti
       try {
         upstream = await transport.stream(body, { signal: context.signal, timeoutMs, requestId: request.requestId || undefined });
       } catch (error) {
-        throw failureOf(error, context, timeoutMs);
+        throw failureOf(error, context, timeoutMs, watch.elapsedMs());
       }
       const translator = createChatStreamTranslator();
       try {

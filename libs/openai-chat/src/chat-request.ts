@@ -10,7 +10,7 @@ import type {
   ChatToolChoice,
   JsonObject,
 } from './chat-wire';
-import { RequestTranslationError } from './translation-errors';
+import { RequestTranslationError } from '@switchyard/provider-kit';
 
 /** The fields of a Generate or StreamGenerate request the translator reads. */
 export type GenerationInput = Pick<provider.GenerateRequest, 'model' | 'messages' | 'params' | 'endUserId'>;

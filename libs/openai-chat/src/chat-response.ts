@@ -3,7 +3,7 @@ import { common, type provider } from '@switchyard/contracts';
 import { fromChatUsage } from './chat-usage';
 import type { ChatCompletion } from './chat-wire';
 import { chatFinishReason } from './finish-reason';
-import { UpstreamProtocolError } from './translation-errors';
+import { UpstreamProtocolError } from '@switchyard/provider-kit';
 
 /** A GenerateResponse ready for `create()` (the service adds `upstream_latency`). */
 export type GenerateResponseInit = ProtoInit<typeof provider.GenerateResponseSchema>;

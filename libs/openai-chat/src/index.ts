@@ -10,6 +10,5 @@ export * from './chat-response';
 export * from './chat-stream';
 export * from './chat-usage';
 export * from './finish-reason';
-export * from './translation-errors';
 export * from './usage-estimate';
 export * from './chat-provider-service';

@@ -55,6 +55,8 @@ export interface ProviderKeySource {
  * value. Throws an error naming where it looked, never the key. `required: false` allows keyless
  * servers (a local Ollama or llama.cpp) and returns undefined.
  */
+export function readProviderKey(source: ProviderKeySource): string;
+export function readProviderKey(source: ProviderKeySource, required: boolean): string | undefined;
 export function readProviderKey(source: ProviderKeySource, required = true): string | undefined {
   if (source.file) {
     const key = readFileSync(source.file, 'utf8').trim();

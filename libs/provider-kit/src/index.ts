@@ -13,3 +13,4 @@ export * from './request-guard';
 export * from './adapter-config';
 export * from './proto-init';
 export * from './provider-server';
+export * from './translation-errors';

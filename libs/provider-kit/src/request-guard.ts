@@ -20,7 +20,7 @@ export function checkModelSupports(
     if (params.tools.length > 0 && !c.tools) throw invalidArgument('params.tools', `${model.id} does not support tools`);
     const format = params.responseFormat?.type;
     if (format === common.ResponseFormatType.JSON_OBJECT && !c.jsonOutput) {
-      throw invalidArgument('params.response_format', `${model.id} does not support JSON output`);
+      throw invalidArgument('params.response_format', `${model.id} does not support JSON-object output; ask for JSON_SCHEMA${c.structuredOutput ? '' : ' on another model'}`);
     }
     if (format === common.ResponseFormatType.JSON_SCHEMA && !c.structuredOutput) {
       throw invalidArgument('params.response_format', `${model.id} does not support JSON-schema structured output`);

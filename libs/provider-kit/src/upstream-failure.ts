@@ -205,14 +205,15 @@ const CONNECTION_ERROR_CODES = new Set([
  * `TypeError: terminated` when the upstream closes a stream mid-body. Undefined for anything else.
  */
 export function networkFailure(error: unknown): UpstreamFailure | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const cause = (error as { cause?: unknown }).cause;
-  const code = (error as { code?: unknown }).code ?? (cause as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) {
-    return { kind: 'connection', message: `connection lost (${code})` };
+  // Duck-typed: errors from Node's own fetch may come from another realm (e.g. under jest), where instanceof fails.
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { name, message, code, cause } = error as { name?: unknown; message?: unknown; code?: unknown; cause?: { code?: unknown } };
+  const errorCode = code ?? cause?.code;
+  if (typeof errorCode === 'string' && CONNECTION_ERROR_CODES.has(errorCode)) {
+    return { kind: 'connection', message: `connection lost (${errorCode})` };
   }
-  if (error instanceof TypeError && (error.message === 'terminated' || error.message === 'fetch failed')) {
-    return { kind: 'connection', message: `connection lost (${error.message})` };
+  if (name === 'TypeError' && (message === 'terminated' || message === 'fetch failed')) {
+    return { kind: 'connection', message: `connection lost (${message})` };
   }
   return undefined;
 }

@@ -70,3 +70,4 @@ export {
 } from './fault-proxy';
 export { sampleJsonSchema, type JsonSchema } from './json-schema-sample';
 export { countTokens, truncateToTokens } from './token-count';
+export * from './conformance';

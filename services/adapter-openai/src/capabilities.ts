@@ -34,5 +34,5 @@ export function openAIModelCapabilities(id: string): ServedModelCapabilities {
   const family = Object.keys(OPENAI_MODEL_CAPABILITIES)
     .sort((a, b) => b.length - a.length)
     .find((name) => id === name || id.startsWith(`${name}-`));
-  return family ? OPENAI_MODEL_CAPABILITIES[family]! : MINIMAL_CAPABILITIES;
+  return (family && OPENAI_MODEL_CAPABILITIES[family]) || MINIMAL_CAPABILITIES;
 }

@@ -1,3 +1,4 @@
+import { loadConfig } from '@switchyard/config';
 import { adapterConfigBaseSchema, upstreamConfigSchema } from '@switchyard/provider-kit';
 import { z } from 'zod';
 import { OPENAI_DEFAULT_MODELS } from './capabilities';
@@ -30,3 +31,12 @@ export const openAIAdapterConfigSchema = adapterConfigBaseSchema.extend({
 
 /** The parsed, typed config. */
 export type OpenAIAdapterConfig = z.infer<typeof openAIAdapterConfigSchema>;
+
+/**
+ * Reads the config once: the YAML file named by `SWITCHYARD_CONFIG_FILE` (optional), then
+ * `SWITCHYARD_*` overrides (`SWITCHYARD_UPSTREAM__BASE_URL` sets `upstream.baseUrl`). Only main.ts
+ * passes `process.env`.
+ */
+export function loadOpenAIAdapterConfig(env: Record<string, string | undefined>): Readonly<OpenAIAdapterConfig> {
+  return loadConfig(openAIAdapterConfigSchema, { file: env.SWITCHYARD_CONFIG_FILE || undefined, env, envPrefix: 'SWITCHYARD_' });
+}

@@ -18,6 +18,6 @@ export function describeOpenAIError(error: unknown): UpstreamFailure | undefined
     if (error.status === undefined) return { kind: 'stream_error', message, type };
     return { kind: 'http', status: error.status, message, type, headers: error.headers, requestId: error.requestID ?? undefined };
   }
-  if (error instanceof SyntaxError) return { kind: 'protocol', message: 'an event of the stream is not valid JSON' };
+  if ((error as { name?: unknown } | null)?.name === 'SyntaxError') return { kind: 'protocol', message: 'an event of the stream is not valid JSON' };
   return networkFailure(error);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { billing } from '@switchyard/contracts';
 import { computeCost, describeModelKey, type CatalogPrice, type PriceCatalog } from '@switchyard/pricing';
@@ -214,8 +214,40 @@ function priceRecord(record: billing.UsageRecord, index: number, time: Date, tea
     outcome: record.outcome,
     reservationId: record.reservationId,
     routeRule: record.routeRule,
-    contentHash: createHash('sha256').update(toBinary(billing.UsageRecordSchema, record)).digest('hex'),
+    contentHash: usageContentHash(record),
   };
+}
+
+/**
+ * SHA-256 of every field of a usage row as sent (before pricing), in a fixed order: a replay with the
+ * same id compares one column. Cheaper than re-encoding the protobuf; when UsageRecord gains a
+ * field, add it here (and bump the "v1" prefix).
+ */
+export function usageContentHash(record: billing.UsageRecord): string {
+  const canonical = JSON.stringify([
+    'v1',
+    record.requestId,
+    String(record.time?.seconds ?? ''),
+    record.time?.nanos ?? 0,
+    record.teamId,
+    record.project,
+    record.featureTags,
+    record.endUserId,
+    record.model?.provider ?? '',
+    record.model?.model ?? '',
+    record.model?.deployment ?? '',
+    String(record.usage?.inputTokens ?? ''),
+    String(record.usage?.outputTokens ?? ''),
+    String(record.usage?.cachedInputTokens ?? ''),
+    String(record.usage?.reasoningTokens ?? ''),
+    record.baselineModel,
+    String(record.latency?.seconds ?? 0n),
+    record.latency?.nanos ?? 0,
+    record.outcome,
+    record.reservationId,
+    record.routeRule,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /** Names the fields in which a replayed row differs from the stored one. */

@@ -2,7 +2,13 @@
  * Trains the routing model on labelled rows and packs it as an artifact (weights quantized to
  * int16). Validation metrics are added by the caller, measured on the packed artifact itself.
  */
-import { encodeHashedWeights, ROUTING_MODEL_FORMAT, type RoutingModelArtifact } from '@switchyard/classifier';
+import {
+  decodeRoutingModel,
+  encodeHashedWeights,
+  ROUTING_MODEL_FORMAT,
+  type RoutingModelArtifact,
+  routingModelProbabilityOf,
+} from '@switchyard/classifier';
 import { denseMoments, standardizeDense, trainLogistic } from './logistic-regression';
 import type { RoutingDataFile, RoutingRow } from './routing-data';
 import { ROUTING_TARGETS, TARGET_DESCRIPTIONS } from './routing-target';
@@ -16,6 +22,15 @@ export interface TrainingProvenance {
   readonly contaminatedRows: number;
   readonly split: string;
 }
+
+/** Prompts whose probabilities are stored in the artifact's `selfCheck` (one of each kind). */
+export const SELF_CHECK_PROMPTS: readonly string[] = [
+  'Which planet is closest to the sun?\nA. Venus\nB. Mercury\nC. Mars\nD. Earth\nAnswer:',
+  'Tom has 3 boxes with 12 pencils each. He gives away 7 pencils. How many pencils does he have left?',
+  'Write a Python function that reverses a linked list.',
+  'hi',
+  '',
+];
 
 /** Fits the model on `train` and returns the artifact (with an empty `validation`). */
 export function trainRoutingModel(
@@ -41,7 +56,7 @@ export function trainRoutingModel(
     learningRate: config.learningRate,
     onProgress: (iteration, loss) => log(`iteration ${iteration}: loss ${loss.toFixed(5)}`),
   });
-  return {
+  const packed: RoutingModelArtifact = {
     format: ROUTING_MODEL_FORMAT,
     version: config.version,
     created: config.created,
@@ -68,6 +83,12 @@ export function trainRoutingModel(
       dataFiles: provenance.files,
     },
     validation: {},
+    selfCheck: [],
+  };
+  const decoded = decodeRoutingModel(packed);
+  return {
+    ...packed,
+    selfCheck: SELF_CHECK_PROMPTS.map((prompt) => ({ prompt, probability: routingModelProbabilityOf(decoded, prompt) })),
   };
 }
 

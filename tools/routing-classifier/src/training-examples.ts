@@ -69,3 +69,4 @@ export function buildFeatureMatrix(prompts: readonly string[], spec: FeatureSpec
     denseCount,
   };
 }
+

@@ -12,6 +12,8 @@ export interface CaseContext {
   readonly client: ProviderServiceClient;
   /** The model under test and what it can do (from ListModels). */
   readonly model: common.ModelInfo;
+  /** Its id (`model.ref.model`). */
+  readonly modelId: string;
   /** The scripted upstream, when there is one. */
   readonly fake: FakeControl | undefined;
   /** Aborted when the case runs out of time. */
@@ -125,6 +127,12 @@ function checkUsage(usage: common.TokenUsage | undefined, what: string): asserts
   check(usage.reasoningTokens <= usage.outputTokens, `${what}: reasoning tokens exceed output tokens`);
 }
 
+// Cases that need a fake are only run with one (run-conformance skips them otherwise).
+function need(fake: FakeControl | undefined): FakeControl {
+  if (!fake) throw new ConformanceFailure('this case needs a scriptable fake upstream');
+  return fake;
+}
+
 function generationRequests(fake: FakeControl): number {
   return fake.requests.filter((request) => request.method === 'POST').length;
 }
@@ -148,10 +156,10 @@ function unaryFaultCase(id: string, title: string, fault: UpstreamFault, code: S
     id,
     title,
     requires: 'fake',
-    run: ({ client, model, fake, signal }) =>
-      withFaults(fake!, [{ ...fault, times: 1 }], async () => {
+    run: ({ client, modelId, fake, signal }) =>
+      withFaults(need(fake), [{ ...fault, times: 1 }], async () => {
         const error = await expectError(
-          client.generate({ model: model.ref!.model, messages: [userMessage(PROMPT)] }, { signal, timeoutMs: 10_000 }),
+          client.generate({ model: modelId, messages: [userMessage(PROMPT)] }, { signal, timeoutMs: 10_000 }),
           code,
           title,
         );
@@ -213,8 +221,8 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   {
     id: 'generate.unary',
     title: 'Generate returns text, STOP, usage, response model and id',
-    async run({ client, model, signal }) {
-      const response = await client.generate({ model: model.ref!.model, messages: [userMessage(PROMPT)], requestId: 'conformance-unary' }, { signal });
+    async run({ client, modelId, signal }) {
+      const response = await client.generate({ model: modelId, messages: [userMessage(PROMPT)], requestId: 'conformance-unary' }, { signal });
       check(response.message?.role === common.Role.ASSISTANT, 'message.role must be ASSISTANT');
       check(messageText(response.message).length > 0, 'the reply has no text');
       check(response.finishReason === common.FinishReason.STOP, `finish_reason should be STOP, got ${common.FinishReason[response.finishReason]}`);
@@ -241,9 +249,9 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   {
     id: 'generate.invalid-message',
     title: 'A message without a role is INVALID_ARGUMENT naming the field',
-    async run({ client, model, signal }) {
+    async run({ client, modelId, signal }) {
       const error = await expectError(
-        client.generate({ model: model.ref!.model, messages: [{ parts: [{ kind: { case: 'text', value: 'hi' } }] }] }, { signal }),
+        client.generate({ model: modelId, messages: [{ parts: [{ kind: { case: 'text', value: 'hi' } }] }] }, { signal }),
         Status.INVALID_ARGUMENT,
         'a role-less message',
       );
@@ -255,11 +263,11 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     id: 'generate.tool-call',
     title: 'Tool definitions and a named tool choice produce a tool call; its result is accepted back',
     requires: 'tools',
-    async run({ client, model, signal }) {
+    async run({ client, modelId, signal }) {
       const ask = userMessage('What is the weather in Paris? Use get_weather.');
       const first = await client.generate(
         {
-          model: model.ref!.model,
+          model: modelId,
           messages: [ask],
           params: { tools: [weatherTool], toolChoice: { mode: common.ToolChoiceMode.NAMED, toolName: 'get_weather' } },
         },
@@ -272,7 +280,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
       check(args && typeof args === 'object', `tool arguments should be a JSON object, got ${call.argumentsJson}`);
       const second = await client.generate(
         {
-          model: model.ref!.model,
+          model: modelId,
           messages: [
             ask,
             { role: common.Role.ASSISTANT, toolCalls: [call] },
@@ -289,10 +297,10 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     id: 'generate.json-output',
     title: 'JSON_OBJECT output is a JSON object',
     requires: 'jsonOutput',
-    async run({ client, model, signal }) {
+    async run({ client, modelId, signal }) {
       const response = await client.generate(
         {
-          model: model.ref!.model,
+          model: modelId,
           messages: [userMessage('Reply with a JSON object with a key "answer".')],
           params: { responseFormat: { type: common.ResponseFormatType.JSON_OBJECT } },
         },
@@ -312,10 +320,10 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     id: 'generate.structured-output',
     title: 'JSON_SCHEMA output satisfies the schema’s required keys',
     requires: 'structuredOutput',
-    async run({ client, model, signal }) {
+    async run({ client, modelId, signal }) {
       const response = await client.generate(
         {
-          model: model.ref!.model,
+          model: modelId,
           messages: [userMessage('Extract: Ada Lovelace, born 1815.')],
           params: {
             responseFormat: {
@@ -341,8 +349,8 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   {
     id: 'stream.order',
     title: 'StreamGenerate sends deltas, then exactly one final message, last, with usage',
-    async run({ client, model, signal }) {
-      const stream = await collectStream(client, { model: model.ref!.model, messages: [userMessage(PROMPT)] }, { signal });
+    async run({ client, modelId, signal }) {
+      const stream = await collectStream(client, { model: modelId, messages: [userMessage(PROMPT)] }, { signal });
       if (stream.error) throw new ConformanceFailure(`the stream failed: ${stream.error.codeName} ${stream.error.message}`);
       check(stream.deltas.length > 0, 'no delta before the final message');
       check(stream.final, 'no final message');
@@ -360,9 +368,9 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     id: 'stream.matches-unary',
     title: 'A streamed reply has the same text as the unary one (deterministic fake)',
     requires: 'fake',
-    async run({ client, model, signal }) {
-      const unary = await client.generate({ model: model.ref!.model, messages: [userMessage(PROMPT)] }, { signal });
-      const stream = await collectStream(client, { model: model.ref!.model, messages: [userMessage(PROMPT)] }, { signal });
+    async run({ client, modelId, signal }) {
+      const unary = await client.generate({ model: modelId, messages: [userMessage(PROMPT)] }, { signal });
+      const stream = await collectStream(client, { model: modelId, messages: [userMessage(PROMPT)] }, { signal });
       check(!stream.error, `the stream failed: ${stream.error?.message}`);
       check(stream.text === messageText(unary.message), `streamed "${stream.text}" but unary "${messageText(unary.message)}"`);
       const unaryOutput = unary.usage?.outputTokens;
@@ -374,20 +382,21 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     id: 'stream.tool-call',
     title: 'Streamed tool calls arrive as indexed pieces that join into valid JSON',
     requires: 'tools',
-    async run({ client, model, signal }) {
+    async run({ client, modelId, signal }) {
       const stream = await collectStream(
         client,
         {
-          model: model.ref!.model,
+          model: modelId,
           messages: [userMessage('What is the weather in Paris? Use get_weather.')],
           params: { tools: [weatherTool], toolChoice: { mode: common.ToolChoiceMode.NAMED, toolName: 'get_weather' } },
         },
         { signal },
       );
       check(!stream.error, `the stream failed: ${stream.error?.message}`);
-      const pieces = stream.deltas.filter((d) => d.toolCall).map((d) => d.toolCall!);
+      const pieces = stream.deltas.flatMap((d) => (d.toolCall ? [d.toolCall] : []));
       check(pieces.length > 0, 'no tool call deltas');
-      check(pieces[0]!.id && pieces[0]!.name === 'get_weather', 'the first tool call piece must carry the id and name');
+      const first = pieces[0];
+      check(first?.id && first.name === 'get_weather', 'the first tool call piece must carry the id and name');
       const args = pieces.filter((p) => p.index === 0).map((p) => p.argumentsJsonDelta).join('');
       JSON.parse(args);
       check(stream.final?.finishReason === common.FinishReason.TOOL_CALLS, 'finish_reason should be TOOL_CALLS');
@@ -413,9 +422,9 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     id: 'fault.stream-cut',
     title: 'A stream cut mid-way ends with UNAVAILABLE and PartialUsage of what was delivered',
     requires: 'fake',
-    run: ({ client, model, fake, signal }) =>
-      withFaults(fake!, [{ kind: 'stream_cut', afterChunks: 5, times: 1 }], async () => {
-        const stream = await collectStream(client, { model: model.ref!.model, messages: [userMessage(PROMPT)] }, { signal });
+    run: ({ client, modelId, fake, signal }) =>
+      withFaults(need(fake), [{ kind: 'stream_cut', afterChunks: 5, times: 1 }], async () => {
+        const stream = await collectStream(client, { model: modelId, messages: [userMessage(PROMPT)] }, { signal });
         check(stream.deltas.length > 0, 'expected some deltas before the cut');
         check(!stream.final, 'a cut stream must not end with a final message');
         check(stream.error, 'a cut stream must end with an error');
@@ -433,9 +442,9 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     id: 'fault.malformed-stream',
     title: 'A malformed event in the stream ends it with UNAVAILABLE',
     requires: 'fake',
-    run: ({ client, model, fake, signal }) =>
-      withFaults(fake!, [{ kind: 'malformed_sse', afterChunks: 3, times: 1 }], async () => {
-        const stream = await collectStream(client, { model: model.ref!.model, messages: [userMessage(PROMPT)] }, { signal });
+    run: ({ client, modelId, fake, signal }) =>
+      withFaults(need(fake), [{ kind: 'malformed_sse', afterChunks: 3, times: 1 }], async () => {
+        const stream = await collectStream(client, { model: modelId, messages: [userMessage(PROMPT)] }, { signal });
         check(stream.error, 'a malformed stream must end with an error');
         checkCode(stream.error, Status.UNAVAILABLE, 'a malformed stream');
         check(stream.error.details.partialUsage, 'the error must carry PartialUsage');
@@ -445,9 +454,9 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     id: 'fault.stream-rate-limit',
     title: 'A 429 before a stream starts is RESOURCE_EXHAUSTED, with no final message',
     requires: 'fake',
-    run: ({ client, model, fake, signal }) =>
-      withFaults(fake!, [{ kind: 'rate_limit', retryAfterSeconds: 2, times: 1 }], async () => {
-        const stream = await collectStream(client, { model: model.ref!.model, messages: [userMessage(PROMPT)] }, { signal });
+    run: ({ client, modelId, fake, signal }) =>
+      withFaults(need(fake), [{ kind: 'rate_limit', retryAfterSeconds: 2, times: 1 }], async () => {
+        const stream = await collectStream(client, { model: modelId, messages: [userMessage(PROMPT)] }, { signal });
         check(stream.events.length === 0, 'no events should precede the error');
         check(stream.error, 'expected an error');
         checkCode(stream.error, Status.RESOURCE_EXHAUSTED, 'a rate-limited stream');
@@ -458,43 +467,43 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     id: 'deadline.unary',
     title: 'A caller deadline shorter than the upstream ends the call with DEADLINE_EXCEEDED and closes the upstream request',
     requires: 'fake',
-    run: ({ client, model, fake, signal }) =>
-      withFaults(fake!, [{ kind: 'slow_first_byte', delayMs: 4000, times: 1 }], async () => {
+    run: ({ client, modelId, fake, signal }) =>
+      withFaults(need(fake), [{ kind: 'slow_first_byte', delayMs: 4000, times: 1 }], async () => {
         const started = Date.now();
         await expectErrorCode(
-          client.generate({ model: model.ref!.model, messages: [userMessage(PROMPT)] }, { signal, timeoutMs: 400 }),
+          client.generate({ model: modelId, messages: [userMessage(PROMPT)] }, { signal, timeoutMs: 400 }),
           Status.DEADLINE_EXCEEDED,
           'a call past its deadline',
         );
         const took = Date.now() - started;
         check(took < 2000, `the call took ${took} ms to fail with a 400 ms deadline`);
-        await waitForUpstreamClose(fake!, 'deadline');
+        await waitForUpstreamClose(need(fake), 'deadline');
       }),
   },
   {
     id: 'cancel.unary',
     title: 'Cancelling a Generate call closes the upstream request',
     requires: 'fake',
-    run: ({ client, model, fake, signal }) =>
-      withFaults(fake!, [{ kind: 'slow_first_byte', delayMs: 4000, times: 1 }], async () => {
+    run: ({ client, modelId, fake, signal }) =>
+      withFaults(need(fake), [{ kind: 'slow_first_byte', delayMs: 4000, times: 1 }], async () => {
         const abort = new AbortController();
-        const call = client.generate({ model: model.ref!.model, messages: [userMessage(PROMPT)] }, { signal: AbortSignal.any([signal, abort.signal]) });
-        await fake!.waitForRequest((request) => request.method === 'POST', 3000);
+        const call = client.generate({ model: modelId, messages: [userMessage(PROMPT)] }, { signal: AbortSignal.any([signal, abort.signal]) });
+        await need(fake).waitForRequest((request) => request.method === 'POST', 3000);
         abort.abort();
         await expectErrorCode(call, Status.CANCELLED, 'a cancelled call');
-        await waitForUpstreamClose(fake!, 'cancel');
+        await waitForUpstreamClose(need(fake), 'cancel');
       }),
   },
   {
     id: 'cancel.stream',
     title: 'Cancelling a stream after its first delta closes the upstream stream',
     requires: 'fake',
-    run: ({ client, model, fake, signal }) =>
-      withFaults(fake!, [{ kind: 'slow_stream', delayMs: 150, times: 1 }], async () => {
+    run: ({ client, modelId, fake, signal }) =>
+      withFaults(need(fake), [{ kind: 'slow_stream', delayMs: 150, times: 1 }], async () => {
         const abort = new AbortController();
         const stream = await collectStream(
           client,
-          { model: model.ref!.model, messages: [userMessage(PROMPT)] },
+          { model: modelId, messages: [userMessage(PROMPT)] },
           { signal: AbortSignal.any([signal, abort.signal]) },
           (event) => {
             if (event.event.case === 'delta') abort.abort();
@@ -502,7 +511,7 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
         );
         check(stream.deltas.length >= 1, 'no delta arrived before cancelling');
         check(!stream.final, 'the stream should not have finished');
-        await waitForUpstreamClose(fake!, 'stream cancel');
+        await waitForUpstreamClose(need(fake), 'stream cancel');
       }),
   },
 ];

@@ -43,9 +43,8 @@ export function summarizeConformance(
 export function formatConformanceTable(report: ConformanceReport): string {
   const rows = report.results.map((r) => [r.status.toUpperCase(), r.id, `${Math.round(r.durationMs)} ms`, r.detail ?? r.title]);
   const header = ['STATUS', 'CASE', 'TIME', 'DETAIL'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  widths[3] = Math.min(widths[3]!, 100);
-  const line = (cells: string[]) => cells.map((cell, i) => (i === 3 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  const widths = header.map((h, i) => Math.min(100, Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0))));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 3 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ');
   const c = report.counts;
   return [
     `conformance of ${report.target} (model ${report.model || '?'}, faults ${report.faultsScripted ? 'scripted' : 'not scripted'})`,

@@ -9,3 +9,10 @@ export {
 } from './conformance-report';
 export { CONFORMANCE_CASES, PROVIDER_ERROR_DOMAIN, ConformanceFailure, type ConformanceCase, type CaseContext } from './conformance-cases';
 export type { FakeControl } from './fake-control';
+export {
+  startAdapterProcess,
+  writeWorkspaceTsconfig,
+  freeLoopbackPort,
+  type AdapterProcess,
+  type AdapterProcessOptions,
+} from './adapter-process';

@@ -56,7 +56,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     return summarizeConformance(options.target, options.model ?? '', options.fake !== undefined, results);
   }
   try {
-    for (const c of cases) record(await runCase(c, { client, model, fake: options.fake }, options.caseTimeoutMs ?? 15_000));
+    const modelId = model.ref?.model ?? '';
+    for (const c of cases) record(await runCase(c, { client, model, modelId, fake: options.fake }, options.caseTimeoutMs ?? 15_000));
   } finally {
     options.fake?.clearFaults();
     client.close();
@@ -66,7 +67,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
 
 async function runCase(
   c: ConformanceCase,
-  base: { client: ReturnType<typeof createProviderClient>; model: common.ModelInfo; fake: FakeControl | undefined },
+  base: { client: ReturnType<typeof createProviderClient>; model: common.ModelInfo; modelId: string; fake: FakeControl | undefined },
   timeoutMs: number,
 ): Promise<ConformanceCaseResult> {
   const started = performance.now();

@@ -1,0 +1,19 @@
+// Composition root of adapter-openai: config → provider key → SDK client → gRPC server; SIGTERM → drain.
+import { readProviderKey } from '@switchyard/provider-kit';
+import { loadOpenAIAdapterConfig } from './config';
+import { startOpenAIAdapter } from './openai-adapter';
+
+async function main(): Promise<void> {
+  const config = loadOpenAIAdapterConfig(process.env);
+  const { apiKeyFile, apiKeyEnv } = config.upstream;
+  const apiKey = readProviderKey({ file: apiKeyFile, envName: apiKeyEnv, envValue: process.env[apiKeyEnv] });
+  const server = await startOpenAIAdapter({ config, apiKey });
+  const stop = () => void server.shutdown().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`adapter-openai failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,184 @@
+import { billing } from '@switchyard/contracts';
+import type { Billing } from './billing-app';
+import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError } from './billing-errors';
+import { createTestBilling, createTestClock, createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
+import { usageRecord } from './testing/usage-records';
+
+const DAY = billing.BudgetPeriod.DAY;
+const MONTH = billing.BudgetPeriod.MONTH;
+const USD = 1_000_000_000n;
+
+describe.each(testBackends())('budgets on %s', (backend) => {
+  let test: TestDatabase;
+  let app: Billing;
+  const clock = createTestClock('2026-03-15T12:00:00Z');
+  let teamCounter = 0;
+
+  /** A fresh team (and optionally its budget) per test, so tests do not share counters. */
+  const newTeam = async (limitUsd?: bigint, period: billing.BudgetPeriod = MONTH) => {
+    const teamId = `team-${++teamCounter}`;
+    await app.teams.upsert({ teamId, displayName: teamId, baselineModel: '' });
+    if (limitUsd !== undefined) await app.budgets.setBudget({ teamId, project: '', period, limitNanos: limitUsd * USD });
+    return teamId;
+  };
+  const reserve = (teamId: string, requestId: string, amountNanos: bigint, extra: { project?: string; ttlMs?: number } = {}) =>
+    app.budgets.reserve({ requestId, teamId, project: extra.project ?? '', amountNanos, ttlMs: extra.ttlMs });
+
+  beforeAll(async () => {
+    test = await createTestDatabase(backend, { maxConnections: 12 });
+    app = await createTestBilling(test.database, { now: clock.now });
+  });
+  afterAll(() => test?.close());
+  beforeEach(() => clock.set('2026-03-15T12:00:00Z'));
+
+  it('grants holds without a budget and reports -1 remaining', async () => {
+    const teamId = await newTeam();
+    const hold = await reserve(teamId, 'free-1', 5n * USD);
+    expect(hold.reservationId).toMatch(/^rsv_/);
+    expect(hold.remainingNanos).toBe(-1n);
+    expect(hold.expireTime).toEqual(new Date('2026-03-15T12:10:00Z'));
+    expect(await app.budgets.settle({ reservationId: hold.reservationId, actualNanos: 1n })).toEqual({ remainingNanos: -1n, settledNow: true });
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toBeUndefined();
+  });
+
+  it('holds, then settles with the actual cost', async () => {
+    const teamId = await newTeam(10n);
+    const hold = await reserve(teamId, 'settle-1', 3n * USD);
+    expect(hold.remainingNanos).toBe(7n * USD);
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 0n, reservedNanos: 3n * USD, remainingNanos: 7n * USD, period: MONTH, periodStart: new Date('2026-03-01T00:00:00Z') });
+    expect(await app.budgets.settle({ reservationId: hold.reservationId, actualNanos: USD / 2n })).toEqual({ remainingNanos: 9n * USD + USD / 2n, settledNow: true });
+    // settling again changes nothing
+    expect(await app.budgets.settle({ reservationId: hold.reservationId, actualNanos: 5n * USD })).toEqual({ remainingNanos: 9n * USD + USD / 2n, settledNow: false });
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: USD / 2n, reservedNanos: 0n });
+  });
+
+  it('refuses a hold that does not fit, naming the budget, and holds nothing', async () => {
+    const teamId = await newTeam(10n);
+    await reserve(teamId, 'fit-1', 8n * USD);
+    const error = await reserve(teamId, 'fit-2', 3n * USD).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BudgetExhaustedError);
+    const exhausted = error as BudgetExhaustedError;
+    expect(exhausted.violations).toEqual([
+      { subject: `team:${teamId}`, description: 'budget of $10.00 per month: spent $0.00, held $8.00, remaining $2.00; requested $3.00' },
+    ]);
+    expect(exhausted.metadata).toMatchObject({ team_id: teamId, requested_nanos_usd: '3000000000', team_remaining_nanos_usd: '2000000000', period_end: '2026-04-01T00:00:00.000Z' });
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 8n * USD });
+    // an exact fit is granted
+    expect((await reserve(teamId, 'fit-3', 2n * USD)).remainingNanos).toBe(0n);
+  });
+
+  it('is idempotent by request id and refuses a conflicting retry', async () => {
+    const teamId = await newTeam(10n);
+    const first = await reserve(teamId, 'idem-1', 2n * USD);
+    const again = await reserve(teamId, 'idem-1', 2n * USD);
+    expect(again.reservationId).toBe(first.reservationId);
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 2n * USD });
+    await expect(reserve(teamId, 'idem-1', 3n * USD)).rejects.toBeInstanceOf(ConflictingDuplicateError);
+  });
+
+  it.each([
+    ['a missing request id', { requestId: '' }, 'request_id'],
+    ['a zero amount', { amountNanos: 0n }, 'amount_nanos_usd'],
+    ['a negative amount', { amountNanos: -1n }, 'amount_nanos_usd'],
+    ['an unknown team', { teamId: 'ghost' }, 'team_id'],
+    ['a too short ttl', { ttlMs: 10 }, 'ttl'],
+  ])('rejects %s', async (_name, override, field) => {
+    const teamId = await newTeam(10n);
+    const error = await app.budgets.reserve({ requestId: `bad-${teamCounter}`, teamId, project: '', amountNanos: USD, ...override }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidFieldError);
+    expect((error as InvalidFieldError).field).toBe(field);
+  });
+
+  it('rejects settling an unknown hold or a negative cost', async () => {
+    await expect(app.budgets.settle({ reservationId: 'rsv_nope', actualNanos: 0n })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(app.budgets.settle({ reservationId: 'rsv_nope', actualNanos: -1n })).rejects.toThrow('actual_nanos_usd: must not be negative');
+  });
+
+  it('expires unsettled holds lazily, exactly once', async () => {
+    const teamId = await newTeam(10n);
+    const stale = await reserve(teamId, 'expire-1', 9n * USD, { ttlMs: 1000 });
+    await expect(reserve(teamId, 'expire-2', 5n * USD)).rejects.toBeInstanceOf(BudgetExhaustedError);
+    clock.advance(1500);
+    // the blocked reservation now fits: the stale hold is released on the way
+    const fresh = await reserve(teamId, 'expire-3', 5n * USD);
+    expect(fresh.remainingNanos).toBe(5n * USD);
+    expect(await app.budgets.releaseExpiredHolds({ teamId })).toBe(0);
+    expect(await app.budgets.settle({ reservationId: stale.reservationId, actualNanos: USD })).toEqual({ remainingNanos: 5n * USD, settledNow: false });
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 0n, reservedNanos: 5n * USD });
+  });
+
+  it('releases an expired hold when settled late', async () => {
+    const teamId = await newTeam(10n);
+    const hold = await reserve(teamId, 'late-1', 4n * USD, { ttlMs: 1000 });
+    clock.advance(5000);
+    expect(await app.budgets.settle({ reservationId: hold.reservationId, actualNanos: USD })).toEqual({ remainingNanos: 10n * USD, settledNow: false });
+    expect(await app.budgets.releaseExpiredHolds()).toBe(0);
+  });
+
+  it('holds against the team and the project budget together, or neither', async () => {
+    const teamId = await newTeam(10n);
+    await app.budgets.setBudget({ teamId, project: 'search', period: DAY, limitNanos: 3n * USD });
+    await expect(reserve(teamId, 'proj-1', 4n * USD, { project: 'search' })).rejects.toThrow(`budget exhausted for team:${teamId}/project:search`);
+    const hold = await reserve(teamId, 'proj-2', 2n * USD, { project: 'search' });
+    expect(hold.remainingNanos).toBe(1n * USD);
+    await reserve(teamId, 'proj-3', 7n * USD, { project: 'other' });
+    // the team now has 1 left: a project hold of 1 fits both, a second one fits neither
+    await reserve(teamId, 'proj-4', USD, { project: 'search' });
+    const error = (await reserve(teamId, 'proj-5', 1n, { project: 'search' }).catch((e: unknown) => e)) as BudgetExhaustedError;
+    expect(error.violations.map((v) => v.subject)).toEqual([`team:${teamId}`, `team:${teamId}/project:search`]);
+    expect(await app.budgets.getBudget({ teamId, project: 'search' })).toMatchObject({ reservedNanos: 3n * USD, period: DAY });
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 10n * USD, remainingNanos: 0n });
+  });
+
+  it('settles a hold in the same transaction as its usage row', async () => {
+    const teamId = await newTeam(10n);
+    const hold = await reserve(teamId, 'usage-1', USD);
+    const [result] = await app.ledger.record([usageRecord({ requestId: 'usage-1-row', reservationId: hold.reservationId, time: '2026-03-15T11:59:00Z', teamId })]);
+    expect(result.cost?.nanosUsd).toBe(210_000n);
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 210_000n, reservedNanos: 0n });
+    // the hold is closed: a late SettleBudget changes nothing
+    expect((await app.budgets.settle({ reservationId: hold.reservationId, actualNanos: USD })).settledNow).toBe(false);
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 210_000n, reservedNanos: 0n });
+  });
+
+  it('counts a cost once when SettleBudget comes before the usage row', async () => {
+    const teamId = await newTeam(10n);
+    const hold = await reserve(teamId, 'both-1', USD);
+    await app.budgets.settle({ reservationId: hold.reservationId, actualNanos: 500_000n });
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 500_000n });
+    // the usage row (same request id, no reservation id) replaces the settled estimate with the ledger cost
+    await app.ledger.record([usageRecord({ requestId: 'both-1', time: '2026-03-15T11:59:00Z', teamId })]);
+    await app.ledger.record([usageRecord({ requestId: 'both-1', time: '2026-03-15T11:59:00Z', teamId })]);
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 210_000n, reservedNanos: 0n });
+  });
+
+  it('counts spend recorded before the budget was set, and starts each period afresh', async () => {
+    const teamId = await newTeam();
+    await app.ledger.record([1, 2].map((i) => usageRecord({ requestId: `before-${i}`, time: '2026-03-02T00:00:00Z', teamId })));
+    await app.budgets.setBudget({ teamId, project: '', period: MONTH, limitNanos: USD });
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 420_000n, remainingNanos: USD - 420_000n });
+    await reserve(teamId, 'period-1', USD - 420_000n);
+    await expect(reserve(teamId, 'period-2', 1n)).rejects.toBeInstanceOf(BudgetExhaustedError);
+    clock.set('2026-04-01T00:00:00Z');
+    expect((await reserve(teamId, 'period-3', USD)).remainingNanos).toBe(0n);
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ periodStart: new Date('2026-04-01T00:00:00Z'), spentNanos: 0n, reservedNanos: USD });
+  });
+
+  it('validates budgets', async () => {
+    const teamId = await newTeam();
+    await expect(app.budgets.setBudget({ teamId, project: '', period: 0, limitNanos: USD })).rejects.toThrow('period: must be BUDGET_PERIOD_DAY or BUDGET_PERIOD_MONTH');
+    await expect(app.budgets.setBudget({ teamId, project: '', period: DAY, limitNanos: 0n })).rejects.toThrow('limit_nanos_usd: must be positive');
+    await expect(app.budgets.setBudget({ teamId: 'ghost', project: '', period: DAY, limitNanos: USD })).rejects.toThrow('team_id: unknown team "ghost"');
+  });
+
+  it('never overshoots under 200 concurrent holds against a budget that fits 100', async () => {
+    const teamId = await newTeam();
+    await app.budgets.setBudget({ teamId, project: '', period: DAY, limitNanos: 100n * 7_000n });
+    const outcomes = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => reserve(teamId, `race-${i}`, 7_000n)));
+    const granted = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(granted).toHaveLength(100);
+    expect(refused.every((o) => o.reason instanceof BudgetExhaustedError)).toBe(true);
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 700_000n, remainingNanos: 0n });
+  });
+});

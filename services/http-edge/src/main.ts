@@ -1,0 +1,45 @@
+// Composition root of the HTTP edge: read config once, build the router client, start listening.
+import { loadConfig } from '@switchyard/config';
+import { checkHealth, createLogger } from '@switchyard/grpc-kit';
+import { createRouterClient } from '@switchyard/sdk';
+import { httpEdgeConfigSchema } from './edge-config';
+import { startHttpEdge } from './edge-server';
+
+async function main(): Promise<void> {
+  const configFlag = process.argv.indexOf('--config');
+  const file = configFlag >= 0 ? process.argv[configFlag + 1] : process.env['SWITCHYARD_HTTP_EDGE_CONFIG'];
+  const config = loadConfig(httpEdgeConfigSchema, { file, env: process.env, envPrefix: 'SWITCHYARD_' });
+  const logger = createLogger({ service: 'http-edge', level: config.logLevel });
+  // No API key on the channel: every call carries the caller's own key as metadata.
+  const router = createRouterClient(config.router.address);
+  const edge = await startHttpEdge({
+    router,
+    listen: config.listen,
+    logger,
+    requestTimeoutMs: config.router.requestTimeoutMs,
+    listModelsTimeoutMs: config.router.listModelsTimeoutMs,
+    maxBodyBytes: config.maxBodyBytes,
+    drainGraceMs: config.drainGraceMs,
+    readiness: async () => (await checkHealth(config.router.address, '', 1000)) === 'SERVING',
+  });
+  process.stdout.write(JSON.stringify({ event: 'listening', address: edge.url, service: 'http-edge' }) + '\n');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), config.drainGraceMs + 5000).unref();
+    void edge.close().finally(() => {
+      router.close();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`http-edge failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
