@@ -126,11 +126,12 @@ export const CUE_WORDS: Readonly<Record<CueName, readonly string[]>> = {
     'credit score', 'bankruptcy', 'savings', 'trading', 'forex',
   ],
   personalData: [
-    'ssn', 'passport', 'social security', 'credit card', 'bank account', 'date of', 'home address',
+    'ssn', 'passport', 'social security', 'credit card', 'bank account', 'birthdate', 'birth date', 'home address',
     'phone number', 'drivers license', 'medical records', 'account number', 'routing number', 'dox',
     'doxx', 'pii', 'personal data', 'personal information', 'gdpr', 'hipaa',
   ],
-  firstPerson: ['i', 'my', 'me', 'myself', 'im', 'ive', 'mine'],
+  // not "i": it is also the Roman numeral of exam options ("I and II only")
+  firstPerson: ['my', 'me', 'myself', 'im', 'ive', 'mine'],
   adviceRequest: [
     'should i', 'should we', 'recommend', 'advice', 'advise', 'can i', 'safe to', 'help me',
     'do i', 'am i',

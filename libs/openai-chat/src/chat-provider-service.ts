@@ -138,9 +138,7 @@ export function createChatCompletionsService(options: ChatCompletionsServiceOpti
         throw withPartialUsage(failureOf(error, context, timeoutMs), translator, body);
       }
       // The SDK ends a stream silently when it is aborted, so an abort must be checked here.
-      if (context.signal.aborted) {
-        throw withPartialUsage(failureOf(context.signal.reason ?? new Error('aborted'), context), translator, body);
-      }
+      if (context.signal.aborted) throw withPartialUsage(failureOf(new Error('aborted'), context), translator, body);
       const summary = translator.summary();
       if (!summary.finished) {
         throw withPartialUsage(

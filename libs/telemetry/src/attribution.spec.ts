@@ -22,8 +22,8 @@ describe('withTrustedBaggage', () => {
       {},
       async () =>
         withTrustedBaggage({ team: 'team-a', project: 'search', featureTags: ['feature:summaries', 'beta'] }, async () => {
-          await withSpan('route.decide', {}, async () => {});
-          withSpan('chat gpt-4o-mini', {}, () => {}, { kind: SpanKind.CLIENT });
+          await withSpan('route.decide', {}, async () => undefined);
+          withSpan('chat gpt-4o-mini', {}, () => undefined, { kind: SpanKind.CLIENT });
           expect(currentAttribution()).toEqual({ team: 'team-a', project: 'search', featureTags: ['feature:summaries', 'beta'] });
         }),
       { kind: SpanKind.SERVER },
@@ -36,7 +36,7 @@ describe('withTrustedBaggage', () => {
     const forged = propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage({ 'switchyard.team': { value: 'victim' }, other: { value: 'x' } }));
     context.with(forged, () =>
       withTrustedBaggage({ team: 'team-b' }, () => {
-        withSpan('inside', {}, () => {});
+        withSpan('inside', {}, () => undefined);
         expect(propagation.getBaggage(context.active())?.getAllEntries().map(([key]) => key)).toEqual(['switchyard.team']);
       }),
     );
@@ -44,7 +44,7 @@ describe('withTrustedBaggage', () => {
   });
 
   it('leaves spans outside attribution untouched', () => {
-    withSpan('plain', {}, () => {});
+    withSpan('plain', {}, () => undefined);
     expect(attributesOf('plain')).toEqual({});
     expect(currentAttribution()).toBeUndefined();
   });
@@ -53,7 +53,7 @@ describe('withTrustedBaggage', () => {
     async function* handler() {
       await new Promise((resolve) => setTimeout(resolve, 1));
       yield currentAttribution()?.team;
-      withSpan('during stream', {}, () => {});
+      withSpan('during stream', {}, () => undefined);
       yield currentAttribution()?.project;
     }
     const seen: (string | undefined)[] = [];

@@ -109,7 +109,9 @@ export class AttributionSpanProcessor implements SpanProcessor {
       span.setAttribute(key, key === SWITCHYARD_FEATURE_TAGS ? decodeTags(value) : value);
     }
   }
-  onEnd(_span: ReadableSpan): void {}
+  onEnd(_span: ReadableSpan): void {
+    // Attribution is copied when a span starts; nothing to do when it ends.
+  }
   forceFlush(): Promise<void> {
     return Promise.resolve();
   }

@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 const grpcEnv = () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcUrl, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
-const quietDiag = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, verbose: () => {} };
+const quietDiag = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, verbose: () => undefined };
 
 describe('startTelemetry exporting over OTLP', () => {
   it('sends spans with the service resource', async () => {
@@ -61,7 +61,7 @@ describe('startTelemetry exporting over OTLP', () => {
       diagLogger: quietDiag,
       env: { ...grpcEnv(), OTEL_SERVICE_NAME: 'router-canary', OTEL_METRICS_EXPORTER: 'none' },
     });
-    withSpan('kept', {}, () => {});
+    withSpan('kept', {}, () => undefined);
     await telemetry.forceFlush();
     expect((await receiver.waitForSpans((s) => s.length >= 1))[0].serviceName).toBe('router-canary');
     await telemetry.shutdown();
@@ -73,7 +73,7 @@ describe('startTelemetry exporting over OTLP', () => {
       diagLogger: quietDiag,
       env: { ...grpcEnv(), OTEL_TRACES_SAMPLER: 'always_off', OTEL_METRICS_EXPORTER: 'none' },
     });
-    withSpan('dropped', {}, () => {});
+    withSpan('dropped', {}, () => undefined);
     await telemetry.forceFlush();
     expect(receiver.spans).toEqual([]);
   });
@@ -102,7 +102,7 @@ describe('startTelemetry exporting over OTLP', () => {
   it('exports nothing with no collector configured, but still makes spans (trace ids reach logs)', async () => {
     const memory = new InMemorySpanExporter();
     telemetry = startTelemetry({ serviceName: 'router', autoInstrument: false, diagLogger: quietDiag, env: {}, spanExporter: memory });
-    withSpan('local only', {}, () => {}, { kind: SpanKind.SERVER });
+    withSpan('local only', {}, () => undefined, { kind: SpanKind.SERVER });
     await telemetry.forceFlush();
     expect(memory.getFinishedSpans().map((s) => s.name)).toEqual(['local only']);
     expect(receiver.exports).toEqual([]);

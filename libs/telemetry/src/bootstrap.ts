@@ -121,7 +121,7 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
       meter,
       metrics: createSwitchyardMetrics(meter),
       prometheusAddress: Promise.resolve(undefined),
-      setIncomingBaggage: () => {},
+      setIncomingBaggage: () => undefined,
       forceFlush: () => Promise.resolve(),
       shutdown: async () => {
         running = undefined;
@@ -167,7 +167,8 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
 
   let metricsServer: Server | undefined;
   let metricsPort = -1;
-  const prometheusAddress = prometheus
+  const scrape = settings.metrics.prometheus;
+  const prometheusAddress = prometheus && scrape
     ? new Promise<string>((resolve, reject) => {
         const server = createServer((request, response) => {
           if (request.method === 'GET' && (request.url ?? '').split('?')[0] === '/metrics') prometheus.getMetricsRequestHandler(request, response);
@@ -175,10 +176,11 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
         });
         metricsServer = server;
         server.once('error', reject);
-        server.listen(settings.metrics.prometheus!.port, settings.metrics.prometheus!.host, () => {
+        server.listen(scrape.port, scrape.host, () => {
           const address = server.address();
-          metricsPort = typeof address === 'object' && address ? address.port : settings.metrics.prometheus!.port;
-          const host = settings.metrics.prometheus!.host === '0.0.0.0' ? '127.0.0.1' : settings.metrics.prometheus!.host;
+          metricsPort = typeof address === 'object' && address ? address.port : scrape.port;
+          // A wildcard bind is reachable on loopback; report that, since "0.0.0.0" is not an address to fetch.
+          const host = scrape.host === '0.0.0.0' ? '127.0.0.1' : scrape.host;
           resolve(`http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}/metrics`);
         });
         server.unref();

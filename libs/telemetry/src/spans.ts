@@ -140,15 +140,17 @@ export function withSpanStream<T>(name: string, attributes: Attributes, fn: (spa
         },
         return: async (value?: unknown) => {
           try {
-            return iterator.return ? await context.with(ctx, () => iterator.return!(value)) : { done: true, value: value as T };
+            const close = iterator.return?.bind(iterator);
+            return close ? await context.with(ctx, () => close(value)) : { done: true, value: value as T };
           } finally {
             end();
           }
         },
         throw: async (error?: unknown) => {
           try {
-            if (!iterator.throw) throw error;
-            return await context.with(ctx, () => iterator.throw!(error));
+            const raise = iterator.throw?.bind(iterator);
+            if (!raise) throw error;
+            return await context.with(ctx, () => raise(error));
           } catch (thrown) {
             end(thrown);
             throw thrown;

@@ -18,7 +18,9 @@ import {
 
 /** Maps the gRPC instrumentation's legacy attributes to the stable RPC conventions on every span. */
 export class StableRpcAttributesSpanProcessor implements SpanProcessor {
-  onStart(_span: Span, _parentContext: Context): void {}
+  onStart(_span: Span, _parentContext: Context): void {
+    // The instrumentation sets its attributes after start; the mapping happens in onEnding.
+  }
 
   onEnding(span: Span): void {
     const attributes = span.attributes;
@@ -37,7 +39,9 @@ export class StableRpcAttributesSpanProcessor implements SpanProcessor {
     if (span.name.startsWith('grpc.') && span.name.includes('/')) span.updateName(span.name.slice('grpc.'.length));
   }
 
-  onEnd(_span: ReadableSpan): void {}
+  onEnd(_span: ReadableSpan): void {
+    // Already mapped in onEnding, while the span could still change.
+  }
   forceFlush(): Promise<void> {
     return Promise.resolve();
   }

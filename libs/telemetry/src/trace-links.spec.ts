@@ -20,7 +20,7 @@ describe('links from billing ingest to the requests it records', () => {
     expect(requests[0].traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     // Later, in billing, outside the requests' traces:
     context.with(trace.deleteSpan(context.active()), () =>
-      withSpan(SPAN_USAGE_INGEST, { 'switchyard.usage.records': 3 }, () => {}, {
+      withSpan(SPAN_USAGE_INGEST, { 'switchyard.usage.records': 3 }, () => undefined, {
         links: usageIngestLinks([...requests, { requestId: 'r-3' }]),
       }),
     );

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { createRouterClient, chatMessage, SwitchyardError, type RouterClient } from '@switchyard/sdk';
-import { startFakeOpenAI, type FakeUpstream } from '@switchyard/testing';
+import { createRouterClient, chatMessage, SwitchyardError, type RouterServiceClient } from '@switchyard/sdk';
+import { startFakeChatUpstream, type FakeChatUpstream } from './testing/fake-chat-upstream';
 import { startFixtureProcess, type FixtureProcess } from './testing/fixture-process';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './testing/otlp-receiver';
 
@@ -13,15 +13,14 @@ const CALLER_SPAN_ID = '00f067aa0ba902b7';
 const FIXTURES = join(__dirname, 'testing/fixtures');
 
 let receiver: OtlpReceiver;
-let fake: FakeUpstream;
+let fake: FakeChatUpstream;
 let adapter: FixtureProcess;
 let routerProcess: FixtureProcess;
-let client: RouterClient;
+let client: RouterServiceClient;
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  fake = await startFakeOpenAI({ apiKey: 'sk-upstream' });
-  fake.setFaults([{ kind: 'unavailable', model: 'gpt-broken' }]);
+  fake = await startFakeChatUpstream({ failModels: ['gpt-broken'] });
   const common = {
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_BSP_SCHEDULE_DELAY: '50',
@@ -35,8 +34,7 @@ beforeAll(async () => {
     OTEL_SERVICE_NAME: 'fixture-adapter',
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
     FIXTURE_UPSTREAM_URL: fake.baseURL,
-    FIXTURE_UPSTREAM_KEY: 'sk-upstream',
-  });
+      });
   routerProcess = await startFixtureProcess(join(FIXTURES, 'fixture-router.ts'), {
     ...common,
     OTEL_SERVICE_NAME: 'fixture-router',
@@ -110,9 +108,11 @@ describe('one trace across router → adapter → upstream (real processes, OTLP
     expect(settle.parentSpanId).toBe(server.spanId);
     expect(new Set(spans.map((s) => s.serviceName))).toEqual(new Set(['fixture-router', 'fixture-adapter']));
     expect(chat.kind).toBe('CLIENT');
-    expect(decide.startTimeUnixNano).toBeLessThanOrEqual(reserve.startTimeUnixNano);
-    expect(reserve.startTimeUnixNano).toBeLessThanOrEqual(chat.startTimeUnixNano);
-    expect(chat.endTimeUnixNano).toBeLessThanOrEqual(settle.startTimeUnixNano);
+    // The SDK stamps span starts from Date.now() (whole milliseconds) and ends from the monotonic clock, so order is checked per millisecond.
+    const ms = (nanos: bigint) => nanos / 1_000_000n;
+    expect(ms(decide.startTimeUnixNano)).toBeLessThanOrEqual(ms(reserve.startTimeUnixNano));
+    expect(ms(reserve.startTimeUnixNano)).toBeLessThanOrEqual(ms(chat.startTimeUnixNano));
+    expect(ms(chat.endTimeUnixNano)).toBeLessThanOrEqual(ms(settle.startTimeUnixNano));
 
     // Team/project/tags from the authenticated key, never the caller's baggage, on every span of the request.
     for (const span of [server, decide, reserve, chat, grpcClient, adapterServer, adapterChat, http, settle]) {
@@ -125,15 +125,21 @@ describe('one trace across router → adapter → upstream (real processes, OTLP
     // GenAI attributes equal what the response (and so billing) carries: same tokens, same nano-dollars.
     const usage = response.usage!;
     const cost = response.cost!;
-    const upstream = await fake.waitForRequest((r) => r.path === '/v1/chat/completions' && r.status === 200, 5000);
-    expect(upstream.body).toMatchObject({ model: 'gpt-4o-mini' });
+    const upstream = fake.exchanges.filter((e) => e.status === 200).at(-1)!;
+    expect(upstream.request.model).toBe('gpt-4o-mini');
+    expect(usage).toMatchObject({
+      inputTokens: BigInt(upstream.usage!.prompt_tokens - upstream.usage!.cached_tokens),
+      cachedInputTokens: BigInt(upstream.usage!.cached_tokens),
+      outputTokens: BigInt(upstream.usage!.completion_tokens),
+      reasoningTokens: BigInt(upstream.usage!.reasoning_tokens),
+    });
     expect(chat.attributes).toMatchObject({
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'openai',
       'gen_ai.request.model': 'gpt-4o-mini',
       'gen_ai.request.max_tokens': 64,
       'gen_ai.request.temperature': 0.3,
-      'gen_ai.response.model': response.responseModel,
+      'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
       'gen_ai.response.finish_reasons': ['stop'],
       'gen_ai.usage.input_tokens': Number(usage.inputTokens + usage.cachedInputTokens),
       'gen_ai.usage.output_tokens': Number(usage.outputTokens),
@@ -147,7 +153,8 @@ describe('one trace across router → adapter → upstream (real processes, OTLP
       'switchyard.attempt': 1,
       'switchyard.request_id': 'req-clean-1',
     });
-    expect(Number(usage.outputTokens)).toBeGreaterThan(0);
+    expect(chat.attributes['gen_ai.usage.input_tokens']).toBe(upstream.usage!.prompt_tokens);
+    expect(Number(usage.cachedInputTokens) * Number(usage.reasoningTokens)).toBeGreaterThan(0);
     expect(cost.nanosUsd).toBeGreaterThan(0n);
     expect(adapterChat.attributes).toMatchObject({
       'gen_ai.response.id': expect.stringMatching(/^chatcmpl-/),
@@ -177,7 +184,7 @@ describe('one trace across router → adapter → upstream (real processes, OTLP
     const headers = caller('00f067aa0ba902c8');
     const traceId = headers.traceparent.split('-')[1];
     const response = await client.generate({ messages: [chatMessage('user', `Plan ${MARKER} migration`)] }, { metadata: headers });
-    expect(response.responseModel).toBe('gpt-4o-mini');
+    expect(response.responseModel).toBe('gpt-4o-mini-2024-07-18');
 
     const spans = inTrace(traceId)(
       await receiver.waitForSpans((all) => inTrace(traceId)(all).some(routerServer) && inTrace(traceId)(all).filter(adapterHttp).length >= 2),
@@ -224,7 +231,7 @@ describe('one trace across router → adapter → upstream (real processes, OTLP
     expect(logs.length).toBeGreaterThan(5);
     expect(logs.filter((line) => line.includes(MARKER))).toEqual([]);
     // The marker really did travel: the fake upstream saw it.
-    expect(fake.requests.some((r) => JSON.stringify(r.body).includes(MARKER))).toBe(true);
+    expect(fake.exchanges.some((e) => JSON.stringify(e.request).includes(MARKER))).toBe(true);
   });
 
   it('serves the metrics on each process Prometheus endpoint, grpc-kit rpc.server.call.duration included', async () => {

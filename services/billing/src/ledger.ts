@@ -440,7 +440,9 @@ export function createUsageLedger(options: UsageLedgerOptions): UsageLedger {
               const deltas: BudgetUsageDelta[] = spendKeys
                 .filter(({ row }) => insertedIds.has(row.requestId))
                 .map(({ rule, row }) => ({ ...usageKeyFor(rule, row.time), spentNanos: row.costNanos, reservedNanos: 0n }));
-              deltas.push(...(await closeReservations(tx, insertedRows, clock)));
+              // Only rows under some budget can hold one (a hold records the budget rows it took).
+              const budgeted = insertedRows.filter((row) => applicableBudgets(rules, row.teamId, row.project).length > 0);
+              deltas.push(...(await closeReservations(tx, budgeted, clock)));
               await applyBudgetDeltas(tx, deltas);
               return insertedIds;
             });

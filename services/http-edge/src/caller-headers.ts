@@ -40,8 +40,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 export function traceIdOf(traceparent: string | undefined): string | undefined {
   const match = traceparent ? TRACEPARENT.exec(traceparent) : null;
   if (!match) return undefined;
-  const [, version, traceId, parentId, , rest] = match;
-  if (version === 'ff' || (version === '00' && rest) || /^0+$/.test(traceId!) || /^0+$/.test(parentId!)) return undefined;
+  const [, version = '', traceId = '', parentId = '', , rest] = match;
+  if (version === 'ff' || (version === '00' && rest) || /^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
   return traceId;
 }
 
@@ -64,8 +64,8 @@ export function readCallerHeaders(headers: IncomingHttpHeaders, options: CallerH
   if (key) metadata['authorization'] = `Bearer ${key}`;
   const traceparent = header(headers, 'traceparent');
   const traceId = traceIdOf(traceparent);
-  if (traceId) {
-    metadata['traceparent'] = traceparent!;
+  if (traceId && traceparent) {
+    metadata['traceparent'] = traceparent;
     const tracestate = header(headers, 'tracestate');
     if (tracestate && tracestate.length <= MAX_TRACESTATE_CHARS) metadata['tracestate'] = tracestate;
   }

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '@switchyard/grpc-kit';
 import { chatCompletionsApi } from './chat-completions-api';
 import type { EdgeRoute, EdgeRouteDependencies, EdgeRouterClient, RequestLog } from './edge-route';
 import { createGenerationRoute } from './generation-route';
-import { sendJson } from './http-exchange';
+import { requestPath, sendJson } from './http-exchange';
 import { messagesApi } from './messages-api';
 import { createModelsRoute, wantsAnthropicShape } from './models-route';
 import { EdgeRequestError } from './translate/edge-request-error';
@@ -75,7 +75,7 @@ export async function startHttpEdge(options: HttpEdgeOptions): Promise<RunningHt
   const idle: Array<() => void> = [];
 
   const routeFor = (req: IncomingMessage): EdgeRoute | undefined => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = requestPath(req);
     const method = req.method ?? 'GET';
     const expect = (wanted: string, route: EdgeRoute): EdgeRoute =>
       method === wanted ? route : async (_req, res, log) => fallback(req, res, log, new EdgeRequestError(`${method} is not allowed on ${path}; use ${wanted}.`, undefined, 'method_not_allowed'));
@@ -94,7 +94,7 @@ export async function startHttpEdge(options: HttpEdgeOptions): Promise<RunningHt
   };
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = requestPath(req);
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, draining ? 503 : 200, {}, { status: draining ? 'draining' : 'ok' });
     if (req.method === 'GET' && path === '/readyz') {
       void (options.readiness ?? (async () => true))().then(

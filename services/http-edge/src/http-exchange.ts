@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EdgeRequestError } from './translate/edge-request-error';
 
+/** The path of a request URL, without its query string. */
+export function requestPath(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
 /**
  * Reads a JSON request body, at most `maxBytes`. Throws an EdgeRequestError: `too_large` (413)
  * past the limit, `invalid_request` (400) when the body is not JSON.

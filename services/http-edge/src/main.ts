@@ -1,4 +1,6 @@
-// Composition root of the HTTP edge: read config once, build the router client, start listening.
+// Composition root of the HTTP edge: telemetry first (it must patch node:http and @grpc/grpc-js
+// before they load), then config once, the router client, and the listener.
+import { telemetry } from '@switchyard/telemetry/register';
 import { loadConfig } from '@switchyard/config';
 import { checkHealth, createLogger } from '@switchyard/grpc-kit';
 import { createRouterClient } from '@switchyard/sdk';
@@ -30,10 +32,17 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     setTimeout(() => process.exit(1), config.drainGraceMs + 5000).unref();
-    void edge.close().finally(() => {
-      router.close();
-      process.exit(0);
-    });
+    void edge
+      .close()
+      .then(() => router.close())
+      .then(() => telemetry.shutdown()) // last: flushes the spans of the drained requests
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

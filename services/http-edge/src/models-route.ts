@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { readCallerHeaders } from './caller-headers';
 import type { EdgeRoute, EdgeRouteDependencies, EdgeRouterClient } from './edge-route';
-import { callerGoneSignal, sendJson } from './http-exchange';
+import { callerGoneSignal, requestPath, sendJson } from './http-exchange';
 import { anthropicErrorResponse, httpFailureOf, openAIErrorResponse, type HttpFailure } from './translate/http-failure';
 import { anthropicModel, anthropicModelPage, catalogEntries, findCatalogEntry, openAIModel, openAIModelList, type CatalogEntry } from './translate/model-catalog';
 import { SWITCHYARD_HEADERS } from './translate/route-summary';
@@ -37,7 +37,7 @@ export function createModelsRoute(deps: EdgeRouteDependencies): EdgeRoute {
   return async (req, res, log) => {
     const anthropic = wantsAnthropicShape(req);
     log.api = anthropic ? 'anthropic' : 'openai';
-    const path = (req.url ?? '').split('?')[0]!;
+    const path = requestPath(req);
     const id = path.startsWith('/v1/models/') ? decodeURIComponent(path.slice('/v1/models/'.length)) : undefined;
     const headers: Record<string, string> = {};
     const fail = (failure: HttpFailure) => {

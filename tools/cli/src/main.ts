@@ -5,6 +5,7 @@ import { registerBillingCommands } from './commands/billing-commands';
 import { registerDemo } from './commands/demo';
 import { registerKeys } from './commands/keys';
 import { registerRouterCommands } from './commands/router-commands';
+import { registerRouterScore } from './commands/router-score';
 import { CliError } from './stack-discovery';
 import { SwitchyardError } from '@switchyard/sdk';
 
@@ -16,6 +17,7 @@ registerRouterCommands(program);
 registerBillingCommands(program);
 registerKeys(program);
 registerDemo(program);
+registerRouterScore(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError) console.error(`error: ${error.message}`);

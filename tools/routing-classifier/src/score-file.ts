@@ -40,8 +40,9 @@ export async function scoreJsonl(
   let lineNumber = 0;
   let rows = 0;
   try {
-    for await (const line of lines) {
+    for await (const rawLine of lines) {
       lineNumber++;
+      const line = lineNumber === 1 ? rawLine.replace(/^\uFEFF/, '') : rawLine; // tolerate a byte-order mark
       if (line.trim() === '') continue;
       const { id, prompt } = parseScoringRow(line, lineNumber);
       const score = classifier.classify({ text: prompt }).difficulty;

@@ -9,6 +9,8 @@ export interface FixtureProcess {
   readonly ready: { address: string; metrics?: string };
   /** Every stdout and stderr line so far (logs included). */
   readonly output: string[];
+  /** The process id (benchmarks read its CPU time). */
+  readonly pid: number;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -38,6 +40,7 @@ export function startFixtureProcess(script: string, env: Record<string, string>,
       resolveReady({
         ready,
         output,
+        pid: child.pid ?? -1,
         stop: async (graceMs = 3000) => {
           if (child.exitCode !== null || child.signalCode !== null) return;
           child.kill('SIGTERM');
@@ -47,7 +50,8 @@ export function startFixtureProcess(script: string, env: Record<string, string>,
         },
       });
     };
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
       let buffered = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {

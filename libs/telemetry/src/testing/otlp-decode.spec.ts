@@ -79,8 +79,12 @@ describe('OTLP decoding', () => {
 
   it('decodes protobuf metrics: sums, gauges and histograms with their buckets', async () => {
     class CollectingReader extends MetricReader {
-      protected async onForceFlush() {}
-      protected async onShutdown() {}
+      protected async onForceFlush() {
+        // collect() is called directly; there is nothing buffered to flush.
+      }
+      protected async onShutdown() {
+        // Nothing to release.
+      }
     }
     const reader = new CollectingReader();
     const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': 'metrics-test' }), readers: [reader] });

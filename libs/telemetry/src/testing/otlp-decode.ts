@@ -312,19 +312,21 @@ function decodeNumberPoint(bytes: Uint8Array): ReceivedDataPoint {
 function decodeHistogramPoint(bytes: Uint8Array): ReceivedDataPoint {
   const r = new WireReader(bytes);
   const attributes: Uint8Array[] = [];
-  const point: ReceivedDataPoint = { attributes: {}, bucketCounts: [], explicitBounds: [] };
+  const bucketCounts: number[] = [];
+  const explicitBounds: number[] = [];
+  const point: ReceivedDataPoint = { attributes: {}, bucketCounts, explicitBounds };
   r.each((field, wire) => {
     if (field === 9 && wire === 2) attributes.push(r.bytesField());
     else if (field === 4 && wire === 1) point.count = Number(r.fixed64());
     else if (field === 5 && wire === 1) point.sum = r.double();
     else if (field === 6 && wire === 2) {
       const packed = new WireReader(r.bytesField());
-      while (!packed.done) point.bucketCounts!.push(Number(packed.fixed64()));
-    } else if (field === 6 && wire === 1) point.bucketCounts!.push(Number(r.fixed64()));
+      while (!packed.done) bucketCounts.push(Number(packed.fixed64()));
+    } else if (field === 6 && wire === 1) bucketCounts.push(Number(r.fixed64()));
     else if (field === 7 && wire === 2) {
       const packed = new WireReader(r.bytesField());
-      while (!packed.done) point.explicitBounds!.push(packed.double());
-    } else if (field === 7 && wire === 1) point.explicitBounds!.push(r.double());
+      while (!packed.done) explicitBounds.push(packed.double());
+    } else if (field === 7 && wire === 1) explicitBounds.push(r.double());
     else return false;
     return true;
   });

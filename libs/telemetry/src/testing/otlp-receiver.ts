@@ -19,6 +19,8 @@ export type { ReceivedSpan, ReceivedMetric, ReceivedDataPoint, OtlpValue, SpanKi
 export interface OtlpReceiverOptions {
   /** Also serve OTLP/gRPC (TraceService and MetricsService Export) on another loopback port. */
   grpc?: boolean;
+  /** Decode what arrives (default true); false only counts exports, as a cheap sink for benchmarks. */
+  decode?: boolean;
 }
 
 /** One export request as received. */
@@ -72,9 +74,10 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
           response.writeHead(404).end();
           return;
         }
+        const decode = options.decode ?? true;
         try {
-          if (signal === 'traces') spans.push(...(json ? decodeTraceRequestJson(body.toString('utf8')) : decodeTraceRequestProtobuf(body)));
-          if (signal === 'metrics' && !json) metrics.push(...decodeMetricsRequestProtobuf(body));
+          if (decode && signal === 'traces') spans.push(...(json ? decodeTraceRequestJson(body.toString('utf8')) : decodeTraceRequestProtobuf(body)));
+          if (decode && signal === 'metrics' && !json) metrics.push(...decodeMetricsRequestProtobuf(body));
         } catch (error) {
           response.writeHead(400, { 'content-type': 'text/plain' }).end(`cannot decode: ${String(error)}`);
           return;
@@ -97,7 +100,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   let grpcServer: grpc.Server | undefined;
   let grpcUrl: string | undefined;
   if (options.grpc) {
-    grpcServer = new grpc.Server();
+    const grpcListener = new grpc.Server();
+    grpcServer = grpcListener;
     const identity = (bytes: Buffer) => bytes;
     const exportMethod = (path: string) => ({
       path,
@@ -119,10 +123,10 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         callback({ code: grpc.status.INVALID_ARGUMENT, details: `cannot decode: ${String(error)}` });
       }
     };
-    grpcServer.addService({ export: exportMethod(TRACE_SERVICE_EXPORT) } as grpc.ServiceDefinition, { export: handler('traces') });
-    grpcServer.addService({ export: exportMethod(METRICS_SERVICE_EXPORT) } as grpc.ServiceDefinition, { export: handler('metrics') });
+    grpcListener.addService({ export: exportMethod(TRACE_SERVICE_EXPORT) } as grpc.ServiceDefinition, { export: handler('traces') });
+    grpcListener.addService({ export: exportMethod(METRICS_SERVICE_EXPORT) } as grpc.ServiceDefinition, { export: handler('metrics') });
     const port = await new Promise<number>((resolve, reject) =>
-      grpcServer!.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      grpcListener.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
     );
     grpcUrl = `http://127.0.0.1:${port}`;
   }

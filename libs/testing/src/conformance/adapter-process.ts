@@ -72,10 +72,11 @@ export interface AdapterProcess {
 export async function startAdapterProcess(options: AdapterProcessOptions): Promise<AdapterProcess> {
   const port = await freeLoopbackPort();
   const address = `127.0.0.1:${port}`;
-  const tsxCli = require.resolve('tsx/cli');
-  const child = spawn(process.execPath, [tsxCli, '--tsconfig', options.tsconfig, options.entry], {
+  // tsx as a loader in this node process (not its CLI, which runs the script in a grandchild), so
+  // `child.pid` is the server itself: signals reach it directly and its CPU time can be read.
+  const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
     cwd: options.cwd,
-    env: { ...options.env, SWITCHYARD_LISTEN: address },
+    env: { ...options.env, TSX_TSCONFIG_PATH: options.tsconfig, SWITCHYARD_LISTEN: address },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

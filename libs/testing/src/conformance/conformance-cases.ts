@@ -481,6 +481,20 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
       }),
   },
   {
+    id: 'deadline.stream',
+    title: 'A deadline that passes mid-stream ends it with DEADLINE_EXCEEDED and closes the upstream stream',
+    requires: 'fake',
+    run: ({ client, modelId, fake, signal }) =>
+      withFaults(need(fake), [{ kind: 'slow_stream', delayMs: 250, times: 1 }], async () => {
+        const started = Date.now();
+        const stream = await collectStream(client, { model: modelId, messages: [userMessage(PROMPT)] }, { signal, timeoutMs: 900 });
+        check(!stream.final, 'the stream should not have finished before its deadline');
+        check(stream.error?.code === Status.DEADLINE_EXCEEDED, `expected DEADLINE_EXCEEDED, got ${stream.error?.codeName ?? 'no error'}`);
+        check(Date.now() - started < 2500, `the stream took ${Date.now() - started} ms to end with a 900 ms deadline`);
+        await waitForUpstreamClose(need(fake), 'stream deadline');
+      }),
+  },
+  {
     id: 'cancel.unary',
     title: 'Cancelling a Generate call closes the upstream request',
     requires: 'fake',

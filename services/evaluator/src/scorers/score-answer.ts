@@ -32,7 +32,7 @@ export class ScoringError extends Error {
   override readonly name = 'ScoringError';
   constructor(
     message: string,
-    readonly judgeCostNanos: bigint = 0n,
+    readonly judgeCostNanos = 0n,
   ) {
     super(message);
   }

@@ -117,7 +117,7 @@ function fakeReply(request: router.GenerateRequest | router.StreamGenerateReques
     mode === common.ToolChoiceMode.NONE
       ? { mode: 'none' }
       : mode === common.ToolChoiceMode.NAMED
-        ? { mode: 'named', name: params!.toolChoice!.toolName }
+        ? { mode: 'named', name: params?.toolChoice?.toolName ?? '' }
         : tools.length > 0
           ? { mode: 'required' }
           : { mode: 'auto' };
@@ -156,7 +156,7 @@ const FINISH: Record<FakeChatReply['finishReason'], common.FinishReason> = {
 function traceIdFrom(context: ServerCallContext): string {
   const traceparent = context.metadata.get('traceparent')[0];
   const match = typeof traceparent === 'string' ? /^00-([0-9a-f]{32})-/.exec(traceparent) : null;
-  return match ? match[1]! : randomBytes(16).toString('hex');
+  return match?.[1] ?? randomBytes(16).toString('hex');
 }
 
 /**

@@ -72,7 +72,7 @@ export type MessagesBody = z.output<typeof messagesBodySchema>;
 const IGNORED_FIELDS = ['top_k', 'service_tier', 'thinking', 'context_management', 'inference_geo'];
 // Real Anthropic parameters the edge cannot honour: refused with a message.
 const REFUSED_FIELDS: Record<string, string> = {
-  mcp_servers: 'mcp_servers name remote servers by URL; Switchyard never connects to a server named in a request.',
+  mcp_servers: 'MCP servers are named by URL, and Switchyard never connects to a server named in a request.',
   container: 'code-execution containers are not supported by Switchyard.',
 };
 const KNOWN_FIELDS = new Set([...Object.keys(messagesBodySchema.shape), ...IGNORED_FIELDS, ...Object.keys(REFUSED_FIELDS)]);

@@ -12,8 +12,8 @@ const DATA_URL = /^data:(image\/(?:png|jpeg|gif|webp));base64,([A-Za-z0-9+/=\s]+
  */
 export function imageFromUrl(url: string, field: string): { source: ImageSourceInit; mediaType: string } {
   if (url.startsWith('https://')) return { source: { case: 'url', value: url }, mediaType: '' };
-  const data = DATA_URL.exec(url);
-  if (data) return { source: { case: 'data', value: new Uint8Array(Buffer.from(data[2]!, 'base64')) }, mediaType: data[1]! };
+  const [, mediaType, base64] = DATA_URL.exec(url) ?? [];
+  if (mediaType && base64) return { source: { case: 'data', value: new Uint8Array(Buffer.from(base64, 'base64')) }, mediaType };
   throw new EdgeRequestError(
     `Invalid value for '${field}': an image must be an https URL or a base64 data URL of a PNG, JPEG, GIF or WebP image.`,
     field,

@@ -60,7 +60,7 @@ export function routerResponseToChatCompletion(response: router.GenerateResponse
     annotations: [],
   };
   if (toolCalls.length > 0) {
-    message['tool_calls'] = toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.argumentsJson } }));
+    message['tool_calls'] = toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.argumentsJson || '{}' } }));
   }
   return {
     id: identity.id,

@@ -73,7 +73,8 @@ export function createChatChunkEncoder(options: ChatChunkEncoderOptions): ChatCh
         const model = reportedModel(final.responseModel, final.route, options.model);
         chunks.push(chunk(model, choice({}, openAIFinishReason(final.finishReason))));
         if (options.includeUsage) chunks.push(chunk(model, [], openAIUsage(final.usage)));
-        chunks[chunks.length - 1]!['switchyard'] = switchyardExtension(final);
+        const last = chunks[chunks.length - 1];
+        if (last) last['switchyard'] = switchyardExtension(final);
       }
       return chunks;
     },
