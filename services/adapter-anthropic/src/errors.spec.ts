@@ -32,8 +32,8 @@ describe('describeAnthropicError with errors thrown by the real @anthropic-ai/sd
   };
   const mapped = (error: unknown) => {
     const failure = describeAnthropicError(error);
-    expect(failure).toBeDefined();
-    return upstreamFailureStatus(failure!, { provider: 'anthropic' });
+    if (!failure) throw new Error(`not described: ${String(error)}`);
+    return upstreamFailureStatus(failure, { provider: 'anthropic' });
   };
 
   it.each<[string, UpstreamFault, Status, string]>([

@@ -32,8 +32,8 @@ describe('describeOpenAIError with errors thrown by the real openai SDK', () => 
   };
   const mapped = (error: unknown) => {
     const failure = describeOpenAIError(error);
-    expect(failure).toBeDefined();
-    return upstreamFailureStatus(failure!, { provider: 'openai' });
+    if (!failure) throw new Error(`not described: ${String(error)}`);
+    return upstreamFailureStatus(failure, { provider: 'openai' });
   };
 
   it.each<[string, UpstreamFault, Status, string]>([

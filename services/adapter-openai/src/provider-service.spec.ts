@@ -45,7 +45,6 @@ describe('adapter-openai over gRPC against the fake OpenAI', () => {
     fake.clearRequests();
   });
 
-  const lastBody = () => fake.requests.filter((r) => r.method === 'POST').at(-1)?.body as Record<string, unknown>;
   const failure = async (call: Promise<unknown>) => {
     try {
       await call;

@@ -4,6 +4,7 @@ import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { billing } from '@switchyard/contracts';
 import { computeCost, describeModelKey, type CatalogPrice, type PriceCatalog } from '@switchyard/pricing';
 import type { Database, Queryable } from './database';
+import { integerArrayLiteral, textArrayLiteral } from './database/array-literal';
 import { InvalidFieldError } from './billing-errors';
 import { applicableBudgets, applyBudgetDeltas, ensureBudgetUsageRows, loadBudgetRules, usageKeyFor, type BudgetUsageDelta } from './budget-accounting';
 import type { PriceBook } from './price-book';
@@ -278,7 +279,8 @@ function describeDifference(row: PricedRow, stored: StoredRow): string {
 const FEATURE_TAG_SEPARATOR = '\u001f';
 
 async function insertRows(tx: Queryable, rows: readonly PricedRow[]): Promise<Set<string>> {
-  const col = <T>(pick: (row: PricedRow) => T) => rows.map(pick);
+  const text = (pick: (row: PricedRow) => string) => textArrayLiteral(rows.map(pick));
+  const integer = (pick: (row: PricedRow) => bigint | number) => integerArrayLiteral(rows.map(pick));
   const { rows: inserted } = await tx.query<{ request_id: string }>(
     `INSERT INTO usage_ledger (request_id, time, team_id, project, feature_tags, end_user_id, provider, model, deployment,
        input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cost_nanos, price_version, baseline_model,
@@ -296,29 +298,29 @@ async function insertRows(tx: Queryable, rows: readonly PricedRow[]): Promise<Se
      ON CONFLICT (request_id) DO NOTHING
      RETURNING request_id`,
     [
-      col((r) => r.requestId),
-      col((r) => r.time.toISOString()),
-      col((r) => r.teamId),
-      col((r) => r.project),
-      col((r) => r.featureTags.join(FEATURE_TAG_SEPARATOR)),
-      col((r) => r.endUserId),
-      col((r) => r.provider),
-      col((r) => r.model),
-      col((r) => r.deployment),
-      col((r) => r.inputTokens.toString()),
-      col((r) => r.outputTokens.toString()),
-      col((r) => r.cachedInputTokens.toString()),
-      col((r) => r.reasoningTokens.toString()),
-      col((r) => r.costNanos.toString()),
-      col((r) => r.priceVersion),
-      col((r) => r.baselineModel),
-      col((r) => r.baselineCostNanos.toString()),
-      col((r) => r.baselinePriceVersion),
-      col((r) => r.latencyMicros.toString()),
-      col((r) => r.outcome),
-      col((r) => r.reservationId),
-      col((r) => r.routeRule),
-      col((r) => r.contentHash),
+      text((r) => r.requestId),
+      text((r) => r.time.toISOString()),
+      text((r) => r.teamId),
+      text((r) => r.project),
+      text((r) => r.featureTags.join(FEATURE_TAG_SEPARATOR)),
+      text((r) => r.endUserId),
+      text((r) => r.provider),
+      text((r) => r.model),
+      text((r) => r.deployment),
+      integer((r) => r.inputTokens),
+      integer((r) => r.outputTokens),
+      integer((r) => r.cachedInputTokens),
+      integer((r) => r.reasoningTokens),
+      integer((r) => r.costNanos),
+      text((r) => r.priceVersion),
+      text((r) => r.baselineModel),
+      integer((r) => r.baselineCostNanos),
+      text((r) => r.baselinePriceVersion),
+      integer((r) => r.latencyMicros),
+      integer((r) => r.outcome),
+      text((r) => r.reservationId),
+      text((r) => r.routeRule),
+      text((r) => r.contentHash),
     ],
   );
   return new Set(inserted.map((row) => row.request_id));

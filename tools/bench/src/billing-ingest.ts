@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,12 +43,54 @@ interface Result {
   p50Ms: number;
   p95Ms: number;
   verified: boolean;
+  /** CPU microseconds per row: the billing process (PGlite included), the PostgreSQL backends, the sending clients. */
+  billingCpuUs: number;
+  databaseCpuUs?: number;
+  clientCpuUs: number;
   note?: string;
 }
 
 interface BillingChild {
   address: string;
+  /** CPU seconds used so far by the billing process and its descendants (tsx runs node as a child). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+const CLOCK_TICKS = 100; // Linux USER_HZ
+
+/** utime + stime of one process, seconds (0 when it is gone or /proc is unavailable). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of a process and all its live descendants. */
+function treeCpuSeconds(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    total += processCpuSeconds(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }
 
 function startBilling(env: Record<string, string>): Promise<BillingChild> {
@@ -71,6 +113,7 @@ function startBilling(env: Record<string, string>): Promise<BillingChild> {
         clearTimeout(timer);
         resolveStart({
           address: (JSON.parse(line) as { address: string }).address,
+          cpuSeconds: () => (child.pid ? treeCpuSeconds(child.pid) : 0),
           async stop() {
             child.kill('SIGTERM');
             const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -113,6 +156,19 @@ function makeBatch(runId: string, start: number, count: number, baseMs: number):
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
+/** CPU seconds of the PostgreSQL backends serving one database (0 when not PostgreSQL). */
+async function databaseCpuSeconds(databaseUrl: string | undefined): Promise<number> {
+  if (!databaseUrl) return 0;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return rows.reduce((sum, row) => sum + processCpuSeconds(row.pid), 0);
+  } finally {
+    await client.end();
+  }
+}
+
 async function runBackend(backend: string, env: Record<string, string>, options: Options): Promise<Result> {
   const folder = mkdtempSync(join(tmpdir(), 'billing-bench-'));
   const service = generateApiKeySecret();
@@ -146,6 +202,8 @@ async function runBackend(backend: string, env: Record<string, string>, options:
     let next = 0;
     let sent = 0;
     const deadline = Date.now() + options.maxSeconds * 1000;
+    const databaseUrl = env.DATABASE_URL || undefined;
+    const cpuBefore = { billing: billingProcess.cpuSeconds(), database: await databaseCpuSeconds(databaseUrl), client: process.cpuUsage() };
     const started = performance.now();
     await Promise.all(
       clients.map(async (client) => {
@@ -164,6 +222,11 @@ async function runBackend(backend: string, env: Record<string, string>, options:
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const clientCpu = process.cpuUsage(cpuBefore.client);
+    const billingCpu = billingProcess.cpuSeconds() - cpuBefore.billing;
+    // Backends that closed during the run take their CPU time with them: this is a lower bound.
+    const databaseCpu = databaseUrl ? (await databaseCpuSeconds(databaseUrl)) - cpuBefore.database : undefined;
+    const perRowUs = (cpuSeconds: number) => Math.round((cpuSeconds * 1e6) / Math.max(1, sent));
     const spend = await adminClient.querySpend({ startTime: { seconds: BigInt(Math.floor(baseMs / 1000) - 60) } });
     const counted = Number(spend.rows[0]?.requestCount ?? 0n);
     latencies.sort((a, b) => a - b);
@@ -175,6 +238,9 @@ async function runBackend(backend: string, env: Record<string, string>, options:
       p50Ms: Math.round(percentile(latencies, 0.5)),
       p95Ms: Math.round(percentile(latencies, 0.95)),
       verified: counted === sent + 2 * options.batch,
+      billingCpuUs: perRowUs(billingCpu),
+      databaseCpuUs: databaseCpu === undefined ? undefined : perRowUs(databaseCpu),
+      clientCpuUs: perRowUs((clientCpu.user + clientCpu.system) / 1e6),
     };
   } finally {
     adminClient.close();
@@ -238,18 +304,21 @@ async function main(): Promise<void> {
   try {
     results.push(await withScratchPostgres(options.postgresUrl, (url) => runBackend('PostgreSQL 15 (127.0.0.1)', { DATABASE_URL: url }, options)));
   } catch (error) {
-    results.push({ backend: 'PostgreSQL', rows: 0, seconds: 0, rowsPerSecond: 0, p50Ms: 0, p95Ms: 0, verified: false, note: `not run: ${(error as Error).message.split('\n')[0]}` });
+    results.push({ backend: 'PostgreSQL', rows: 0, seconds: 0, rowsPerSecond: 0, p50Ms: 0, p95Ms: 0, verified: false, billingCpuUs: 0, clientCpuUs: 0, note: `not run: ${(error as Error).message.split('\n')[0]}` });
   }
   console.log(results[results.length - 1]);
 
   const load = loadBefore.map((l) => l.toFixed(1)).join(' / ');
+  // Rows/s one core could sustain for the busiest server process (billing, or PostgreSQL): a
+  // load-independent figure next to the wall-clock one, which on a shared machine measures contention too.
+  const cpuBound = (r: Result) => Math.round(1e6 / Math.max(r.billingCpuUs, r.databaseCpuUs ?? 0, 1));
   const table = [
-    '| backend | rows | seconds | rows/s | batch p50 ms | batch p95 ms | ledger count verified |',
-    '|---|---:|---:|---:|---:|---:|---|',
+    '| backend | rows | seconds | rows/s (wall) | batch p50 ms | batch p95 ms | CPU µs/row billing | CPU µs/row PostgreSQL | CPU µs/row clients | rows/s per busiest-process core | ledger count verified |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...results.map((r) =>
       r.note
-        ? `| ${r.backend} | – | – | – | – | – | ${r.note} |`
-        : `| ${r.backend} | ${r.rows} | ${r.seconds.toFixed(2)} | **${r.rowsPerSecond}** | ${r.p50Ms} | ${r.p95Ms} | ${r.verified ? 'yes' : 'NO'} |`,
+        ? `| ${r.backend} | – | – | – | – | – | – | – | – | – | ${r.note} |`
+        : `| ${r.backend} | ${r.rows} | ${r.seconds.toFixed(2)} | **${r.rowsPerSecond}** | ${r.p50Ms} | ${r.p95Ms} | ${r.billingCpuUs} | ${r.databaseCpuUs ?? '(in billing)'} | ${r.clientCpuUs} | ${cpuBound(r)} | ${r.verified ? 'yes' : 'NO'} |`,
     ),
   ].join('\n');
   const markdown = `## Billing ingest
@@ -265,7 +334,12 @@ acknowledged as RECORDED; the ledger count is checked with QuerySpend afterwards
 ${table}
 
 Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}),
-load average before the run ${load}; the client, the billing process and the database share those cores.
+load average before the run ${load}; the clients, the billing process and the database share those cores
+(and, on a shared development machine, with everything else running). "CPU µs/row" is each process's
+user+system CPU time over the run divided by the rows (from /proc; PostgreSQL backends that closed
+mid-run are not counted), so it does not depend on the load; "rows/s per busiest-process core" is
+1,000,000 / the larger server figure — what the slower server process could sustain on a core of its
+own (with the clients elsewhere): an upper bound derived from CPU cost, not a wall-clock measurement.
 PGlite runs inside the billing process (single-threaded WASM, a data folder on disk); PostgreSQL is the
 local server with default settings.
 `;

@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo';
 import { registerKeys } from './commands/keys';
 import { registerRouterCommands } from './commands/router-commands';
 import { registerRouterScore } from './commands/router-score';
+import { registerConformance } from './commands/conformance';
 import { CliError } from './stack-discovery';
 import { SwitchyardError } from '@switchyard/sdk';
 
@@ -18,6 +19,7 @@ registerBillingCommands(program);
 registerKeys(program);
 registerDemo(program);
 registerRouterScore(program);
+registerConformance(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError) console.error(`error: ${error.message}`);
