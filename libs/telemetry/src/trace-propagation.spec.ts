@@ -221,19 +221,6 @@ describe('one trace across router → adapter → upstream (real processes, OTLP
     expect(server.attributes).toMatchObject({ 'rpc.status_code': 'UNAVAILABLE', 'error.type': 'UNAVAILABLE', 'switchyard.team': 'team-a' });
   });
 
-  it('puts no prompt or completion text in any span or log line', async () => {
-    // Every span from all three tests has arrived by now (each test waited for its trace).
-    expect(receiver.spans.length).toBeGreaterThan(20);
-    const everything = toJson(receiver.spans);
-    expect(everything).not.toContain(MARKER);
-    expect(everything).not.toContain('answer to:');
-    const logs = [...routerProcess.output, ...adapter.output];
-    expect(logs.length).toBeGreaterThan(5);
-    expect(logs.filter((line) => line.includes(MARKER))).toEqual([]);
-    // The marker really did travel: the fake upstream saw it.
-    expect(fake.exchanges.some((e) => JSON.stringify(e.request).includes(MARKER))).toBe(true);
-  });
-
   it('serves the metrics on each process Prometheus endpoint, grpc-kit rpc.server.call.duration included', async () => {
     const routerMetrics = await (await fetch(routerProcess.ready.metrics!)).text();
     const adapterMetrics = await (await fetch(adapter.ready.metrics!)).text();
@@ -244,4 +231,21 @@ describe('one trace across router → adapter → upstream (real processes, OTLP
     expect(adapterMetrics).toMatch(/^gen_ai_client_operation_duration_bucket\{.*error_type="UNAVAILABLE".*\} \d+$/m);
     expect(adapterMetrics).toMatch(/^rpc_server_call_duration_count\{.*rpc_method="switchyard\.provider\.v1\.ProviderService\/Generate".*\} \d+$/m);
   });
+  it('puts no prompt or completion text in any span or log line, and does not trace its own exports or scrapes', async () => {
+    // Every request trace has arrived by now (each test waited for its own); give a scrape span, were there one, time to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.spans.length).toBeGreaterThan(20);
+    const receiverHost = new URL(receiver.url).host;
+    expect(receiver.spans.filter((s) => toJson(s.attributes).includes(receiverHost))).toEqual([]);
+    expect(receiver.spans.filter((s) => s.kind === 'SERVER' && !s.name.startsWith('switchyard.'))).toEqual([]);
+    const everything = toJson(receiver.spans);
+    expect(everything).not.toContain(MARKER);
+    expect(everything).not.toContain('answer to:');
+    const logs = [...routerProcess.output, ...adapter.output];
+    expect(logs.length).toBeGreaterThan(5);
+    expect(logs.filter((line) => line.includes(MARKER))).toEqual([]);
+    // The marker really did travel: the fake upstream saw it.
+    expect(fake.exchanges.some((e) => JSON.stringify(e.request).includes(MARKER))).toBe(true);
+  });
+
 });

@@ -30,14 +30,14 @@ describe.each(testBackends())('usage ledger on %s', (backend) => {
   it('prices a row and its baseline counterfactual', async () => {
     // gpt-4o-mini: 1000 in × $0.15 + 100 out × $0.60 + 200 cached × $0.075 = 150,000 + 60,000 + 15,000 nano
     // gpt-4o baseline: 1000 × $2.50 + 100 × $10 + 200 × $1.25 = 2,500,000 + 1,000,000 + 250,000 nano
-    const [result] = await app.ledger.record([usageRecord({ requestId: 'price-1', time: '2026-03-15T10:00:00Z', teamId: 'search', cachedInputTokens: 200n })]);
+    const [result] = await app.ledger.record([usageRecord({ requestId: 'price-1', time: '2026-03-15T10:00:00Z', teamId: 'search', cachedInputTokens: 200n, featureTags: ['chat', 'with "quotes", commas'] })]);
     expect(result).toEqual({
       requestId: 'price-1',
       status: billing.RecordStatus.RECORDED,
       cost: { nanosUsd: 225_000n, priceVersion: '2026-11-26', baselineNanosUsd: 3_750_000n, baselineModel: 'openai/gpt-4o' },
     });
-    const { rows } = await test.database.query('SELECT team_id, provider, model, input_tokens, cached_input_tokens, cost_nanos, baseline_cost_nanos, latency_micros, outcome FROM usage_ledger WHERE request_id = $1', ['price-1']);
-    expect(rows[0]).toEqual({ team_id: 'search', provider: 'openai', model: 'gpt-4o-mini', input_tokens: 1000n, cached_input_tokens: 200n, cost_nanos: 225_000n, baseline_cost_nanos: 3_750_000n, latency_micros: 120_000n, outcome: 1 });
+    const { rows } = await test.database.query('SELECT team_id, provider, model, input_tokens, cached_input_tokens, cost_nanos, baseline_cost_nanos, latency_micros, outcome, feature_tags FROM usage_ledger WHERE request_id = $1', ['price-1']);
+    expect(rows[0]).toEqual({ team_id: 'search', provider: 'openai', model: 'gpt-4o-mini', input_tokens: 1000n, cached_input_tokens: 200n, cost_nanos: 225_000n, baseline_cost_nanos: 3_750_000n, latency_micros: 120_000n, outcome: 1, feature_tags: ['chat', 'with "quotes", commas'] });
   });
 
   it('uses a per-row baseline, and the served model itself when the team has none', async () => {

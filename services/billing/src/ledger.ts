@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { billing } from '@switchyard/contracts';
@@ -248,7 +248,7 @@ export function usageContentHash(record: billing.UsageRecord): string {
     record.reservationId,
     record.routeRule,
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical, 'hex');
 }
 
 /** Names the fields in which a replayed row differs from the stored one. */

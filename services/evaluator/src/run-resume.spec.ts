@@ -21,6 +21,8 @@ interface EvaluatorProcess {
   child: ChildProcess;
   address: string;
   exited: Promise<number | null>;
+  /** Signals the whole process group: tsx runs the evaluator in a child process of its own. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** Starts `tsx services/evaluator/src/main.ts` and resolves with the address from its listening line. */
@@ -30,13 +32,21 @@ function startEvaluatorProcess(env: Record<string, string>): Promise<EvaluatorPr
     cwd: REPO_ROOT,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // already gone
+    }
+  };
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       reject(new Error(`evaluator did not start within 45 s: ${stderr}`));
     }, 45_000);
     const lines = createInterface({ input: child.stdout! });
@@ -44,7 +54,7 @@ function startEvaluatorProcess(env: Record<string, string>): Promise<EvaluatorPr
       if (!line.includes('"listening"')) return;
       const event = JSON.parse(line) as { address: string };
       clearTimeout(timer);
-      resolve({ child, address: event.address, exited });
+      resolve({ child, address: event.address, exited, signal });
     });
     void exited.then((code) => {
       clearTimeout(timer);
@@ -68,7 +78,7 @@ describe('a run survives the evaluator being killed', () => {
   });
 
   afterAll(async () => {
-    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    for (const p of processes) p.signal('SIGKILL');
     await Promise.all(processes.map((p) => p.exited));
     await provider?.shutdown(100);
     await fake?.close();
@@ -97,7 +107,7 @@ describe('a run survives the evaluator being killed', () => {
       if (completed >= 16) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    first.child.kill('SIGKILL');
+    first.signal('SIGKILL');
     await first.exited;
     client.close();
     expect(completed).toBeGreaterThanOrEqual(16);
@@ -137,7 +147,7 @@ describe('a run survives the evaluator being killed', () => {
     expect(calls).toBeLessThanOrEqual(2 * LIMIT + 4);
 
     again.close();
-    second.child.kill('SIGTERM');
+    second.signal('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 150_000);
 });

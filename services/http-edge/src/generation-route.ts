@@ -71,6 +71,10 @@ async function relayStream(api: ApiDialect, events: AsyncIterable<router.StreamG
   const iterator = events[Symbol.asyncIterator]();
   // The first event decides the status line: a router error before it is still a proper HTTP error.
   let next = await iterator.next();
+  if (relay.signal.aborted) {
+    await iterator.return?.();
+    return;
+  }
   const writer = createSseWriter(relay.res);
   const announcedRoute = relay.announced[SWITCHYARD_HEADERS.route];
   relay.log.route = announcedRoute;

@@ -182,8 +182,9 @@ function startEdgeProcess(routerAddress: string, tsconfig: string): Promise<{ ur
       rejectStart(new Error(`http-edge did not start in 30 s:\n${output.join('\n')}`));
     }, 30_000);
     void exited.then(() => rejectStart(new Error(`http-edge exited before listening:\n${output.join('\n')}`)));
-    createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => output.push(line));
+    if (!child.stdout) return rejectStart(new Error('http-edge has no stdout'));
+    createInterface({ input: child.stdout }).on('line', (line) => {
       output.push(line);
       if (!line.includes('"event":"listening"')) return;
       clearTimeout(timer);
@@ -196,7 +197,8 @@ async function benchmark(options: Options): Promise<Row[]> {
   const dir = join(repoRoot, 'tmp', `bench-edge-overhead-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const echo = options.router ? undefined : await startEchoRouter();
-  const routerAddress = options.router ?? echo!.server.address;
+  const routerAddress = options.router ?? echo?.server.address;
+  if (!routerAddress) throw new Error('no router to measure');
   const apiKey = options.apiKey ?? echo?.apiKey;
   if (!apiKey) throw new Error('--api-key is required with --router');
   const edge = await startEdgeProcess(routerAddress, writeWorkspaceTsconfig(repoRoot, dir));
@@ -225,10 +227,14 @@ async function benchmark(options: Options): Promise<Row[]> {
     },
   };
   try {
-    // Warm-up: JIT, connections, both SDKs.
-    await measure(200, 4, 10, () => direct.unary());
-    await measure(100, 4, 10, (d) => direct.stream(d));
-    for (const call of Object.values(viaEdge)) await measure(100, 4, 10, call);
+    // Warm-up: JIT (the edge's hot paths keep getting re-optimised for the first few hundred
+    // requests; too short a warm-up shows up as extra latency in whichever scenario runs first),
+    // connections, both SDKs.
+    for (let round = 0; round < 2; round++) {
+      await measure(300, 4, 10, () => direct.unary());
+      await measure(300, 4, 10, (d) => direct.stream(d));
+      for (const call of Object.values(viaEdge)) await measure(300, 4, 10, call);
+    }
     for (const mode of Object.keys(viaEdge) as Mode[]) {
       for (const concurrency of options.concurrency) {
         const straight = await measure(options.requests, concurrency, options.maxSeconds, (d) => (mode.endsWith('stream') ? direct.stream(d) : direct.unary()));

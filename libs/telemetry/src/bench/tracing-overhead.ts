@@ -4,7 +4,7 @@
 // prints throughput, client latency and CPU per request of the two services, then writes its
 // section of docs/benchmarks.md. Run: `npm run bench -w @switchyard/telemetry`.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chatMessage, createRouterClient, type RouterServiceClient } from '@switchyard/sdk';
 import { startFakeChatUpstream } from '../testing/fake-chat-upstream';
@@ -100,6 +100,7 @@ async function runMode(mode: Mode, upstreamUrl: string, receiverUrl: string): Pr
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main() {
+  const loadBefore = loadavg()[0];
   const upstream = await startFakeChatUpstream();
   const receiver = await startOtlpReceiver({ decode: false });
   const results: RunResult[] = [];
@@ -130,6 +131,7 @@ async function main() {
       errors: runs.reduce((sum, r) => sum + r.errors, 0),
     };
   });
+  const loadAfter = loadavg()[0];
   const off = summary[0];
   const percent = (value: number, reference: number) => `${value >= reference ? '+' : ''}${(((value - reference) / reference) * 100).toFixed(1)} %`;
   const rows = summary.map(
@@ -143,7 +145,9 @@ async function main() {
     `main.ts starts (\`@switchyard/telemetry/register\` first), ${TOTAL} unary Generate calls per run at ${CONCURRENCY} in flight`,
     `after ${WARMUP} warm-up calls; median of ${ROUNDS} interleaved rounds. CPU is user+system time of the router and the adapter`,
     `together per request (from /proc), the fairest measure on a shared ${cpus().length}-core machine where the client, the fake`,
-    `upstream and the OTLP sink compete for the same cores. Each traced request makes 9 spans (4 in the adapter).`,
+    `upstream and the OTLP sink compete for the same cores (1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end:`,
+    `throughput and latency swing with other work on the machine; CPU per request is the stable figure).`,
+    `Each traced request makes 9 spans: 6 in the router, 3 in the adapter.`,
     `Reproduce: \`npm run bench -w @switchyard/telemetry\` (optional argument: calls per run).`,
     '',
     '| mode | req/s | p50 ms | p99 ms | CPU ms/req | CPU vs off | errors |',
