@@ -171,8 +171,8 @@ export function validateUsageRecord(record: billing.UsageRecord, index: number, 
 
 /** Prices one validated record: its cost and its team's baseline counterfactual. */
 function priceRecord(record: billing.UsageRecord, index: number, time: Date, team: TeamRecord, catalog: PriceCatalog): PricedRow {
-  const model = record.model!;
-  const usage = record.usage!;
+  const { model, usage } = record;
+  if (!model || !usage) throw new InvalidFieldError(`records[${index}].${model ? 'usage' : 'model'}`, 'must be set');
   const ref = { provider: model.provider, model: model.model, deployment: model.deployment };
   const price = catalog.priceAt(ref, time);
   if (!price) throw new InvalidFieldError(`records[${index}].model`, `no price for ${describeModelKey(ref)} at ${time.toISOString()}; an admin can add one with UpsertPrices`);
@@ -481,7 +481,7 @@ export function createUsageLedger(options: UsageLedgerOptions): UsageLedger {
       };
       for (const row of candidates) results[row.index] = outcomeOf(row);
       for (const row of repeats) {
-        const first = firstById.get(row.requestId)!;
+        const first = firstById.get(row.requestId) ?? row;
         const firstResult = results[first.index];
         if (row.contentHash !== first.contentHash) {
           results[row.index] = rejected(row.requestId, 'ALREADY_EXISTS', `records[${row.index}].request_id: "${row.requestId}" repeats records[${first.index}] with different content`);

@@ -66,7 +66,8 @@ export function meanInterval(s: ScoreSummary): Interval {
     const denominator = 1 + z2 / s.n;
     const center = (mean + z2 / (2 * s.n)) / denominator;
     const half = (Z95 * Math.sqrt((mean * (1 - mean)) / s.n + z2 / (4 * s.n * s.n))) / denominator;
-    return { mean, ciLow: clamp(center - half, 0, 1), ciHigh: clamp(center + half, 0, 1) };
+    // Exact at the ends: no floating-point residue like 0.9999999999999999.
+    return { mean, ciLow: mean === 0 ? 0 : clamp(center - half, 0, 1), ciHigh: mean === 1 ? 1 : clamp(center + half, 0, 1) };
   }
   if (s.n === 1) return { mean, ciLow: 0, ciHigh: 1 };
   const half = t95(s.n - 1) * Math.sqrt(sampleVariance(s) / s.n);

@@ -31,7 +31,8 @@ export function startBillingProcess(env: Record<string, string>, startTimeoutMs 
       clearTimeout(timer);
       rejectStart(new Error(`billing exited with ${code} before listening:\n${output.join('\n')}`));
     });
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
         output.push(line);
         if (!line.includes('"event":"listening"')) return;

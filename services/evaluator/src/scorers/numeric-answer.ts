@@ -6,7 +6,7 @@ export type ExtractedNumber = { value: number; text: string } | { value: undefin
 
 /**
  * RouteLLM's GSM8K rule (from SGLang's benchmark): drop commas, take the last run of digits, and
- * read it as a Python literal, so a run with a leading zero ("05") is invalid. Signs and decimal
+ * read it as a Python literal, so a run with a leading zero ("05", as in "4.05") is invalid. Signs and decimal
  * points are ignored ("-4.5" reads as 5). Kept exactly so offline scores agree item by item with
  * RouteLLM's recorded correctness.
  */
