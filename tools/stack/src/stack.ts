@@ -98,6 +98,7 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       adapters: adapterAddresses,
       demoApiKey: keys.demo,
       adminApiKey: keys.admin,
+      processes: Object.fromEntries(children.map((c) => [c.name, c.pid])),
       upstreams: {
         openai: upstreams.openai.simulated ? 'simulated' : 'real',
         anthropic: upstreams.anthropic.simulated ? 'simulated' : 'real',
