@@ -26,6 +26,8 @@ describe('EvaluatorService', () => {
     const naming = testNaming();
     caller = createProviderModelCaller({ providers: { openai: provider.address }, naming });
     test = await startTestEvaluator({ caller, naming });
+    // The fake's first answer loads its tokenizer (~0.5 s): keep that out of the deadline test.
+    await caller.generate({ model: 'gpt-4o', messages: [{ role: 'user', content: 'warm up' }], requestId: 'warm-up', timeoutMs: 10_000, purpose: 'run' });
   }, 60_000);
 
   afterAll(async () => {
@@ -62,10 +64,10 @@ describe('EvaluatorService', () => {
   it('retries an unavailable upstream and records an item that misses its deadline as an error', async () => {
     fake.setFaults([
       { kind: 'unavailable', times: 2, model: 'gpt-4o' },
-      { kind: 'slow_first_byte', delayMs: 2000, model: 'gpt-4o-mini' },
+      { kind: 'slow_first_byte', delayMs: 3000, model: 'gpt-4o-mini' },
     ]);
     try {
-      const { run } = await test.client.startRun({ suite: 'safety', models: ['gpt-4o', 'gpt-4o-mini'], limit: 1, itemTimeout: { seconds: 0n, nanos: 300_000_000 } });
+      const { run } = await test.client.startRun({ suite: 'safety', models: ['gpt-4o', 'gpt-4o-mini'], limit: 1, itemTimeout: { seconds: 1n, nanos: 0 } });
       const done = await finished(test, run!.runId);
       expect(done.state).toBe(evaluator.RunState.SUCCEEDED);
       const { results } = await test.client.listRunResults({ runId: run!.runId });
