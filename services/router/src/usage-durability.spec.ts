@@ -1,9 +1,10 @@
 // End-to-end durability of usage accounting, across real processes: the billing service (embedded
 // PGlite, as a fresh checkout runs it) stopped and restarted under load, and the router process
 // killed with SIGKILL under load and restarted.
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createHeuristicClassifier } from '@switchyard/classifier';
 import { createApiKeyStore, createLogger } from '@switchyard/grpc-kit';
 import { chatMessage, createBillingClient, createRouterClient, SwitchyardError, type RouterServiceClient } from '@switchyard/sdk';
@@ -15,7 +16,26 @@ import { freePort, startServiceProcess, type ServiceProcess } from './testing/se
 
 jest.setTimeout(180_000);
 
+const repoRoot = resolve(__dirname, '../../..');
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every request id in a stopped billing's PGlite ledger, read by a child process (PGlite stays out of jest). */
+function ledgerRequestIds(dataDir: string): Promise<string[]> {
+  const script = `
+    import { PGlite } from '@electric-sql/pglite';
+    const db = await PGlite.create(process.argv[1]);
+    const { rows } = await db.query("SELECT request_id FROM usage_ledger WHERE team_id = 'acme'");
+    process.stdout.write(JSON.stringify(rows.map((r) => r.request_id)));
+    await db.close();`;
+  return new Promise((done, fail) => {
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    execFile(process.execPath, ['--input-type=module', '-e', script, dataDir], { cwd: repoRoot, env, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) =>
+      error ? fail(new Error(`${error.message}\n${stderr}`)) : done(JSON.parse(stdout) as string[]),
+    );
+  });
+}
 
 /** Fires `total` Generate calls, `concurrency` at a time; `onDone` sees each completion. Bounded by count and time. */
 async function runLoad(
@@ -187,19 +207,13 @@ describe('usage durability across processes', () => {
     await second.stop('SIGTERM');
     await billing.stop('SIGTERM');
 
-    const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create(dataDir);
-    try {
-      const rows = (await db.query<{ request_id: string }>("SELECT request_id FROM usage_ledger WHERE team_id = 'acme'")).rows.map((r) => r.request_id);
-      const ledger = new Map<string, number>();
-      for (const id of rows) ledger.set(id, (ledger.get(id) ?? 0) + 1);
-      const missing = load.succeeded.filter((id) => ledger.get(id) !== 1);
-      expect(missing).toEqual([]);
-      expect(new Set(rows).size).toBe(rows.length);
-      // Requests in flight at the kill may or may not have been served; nothing beyond them appears.
-      expect(rows.length).toBeLessThanOrEqual(load.succeeded.length + load.failed.length);
-    } finally {
-      await db.close();
-    }
+    const rows = await ledgerRequestIds(dataDir);
+    const ledger = new Map<string, number>();
+    for (const id of rows) ledger.set(id, (ledger.get(id) ?? 0) + 1);
+    const missing = load.succeeded.filter((id) => ledger.get(id) !== 1);
+    expect(missing).toEqual([]);
+    expect(new Set(rows).size).toBe(rows.length);
+    // Requests in flight at the kill may or may not have been served; nothing beyond them appears.
+    expect(rows.length).toBeLessThanOrEqual(load.succeeded.length + load.failed.length);
   });
 });

@@ -1,0 +1,114 @@
+// PostgreSQL for the scenarios: a uniquely named database on the machine's server (127.0.0.1:5432),
+// or a throwaway server of our own (initdb + pg_ctl on a free port) when a test must kill the database.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freePort } from './service-process';
+
+/** A database the scenario owns; `drop()` removes it. */
+export interface ScratchDatabase {
+  /** `postgres://user@127.0.0.1:PORT/name`. */
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+const SHARED_SERVER_URLS = process.env.SWITCHYARD_TEST_POSTGRES_URL
+  ? [process.env.SWITCHYARD_TEST_POSTGRES_URL]
+  : ['postgres://postgres@127.0.0.1:5432/postgres', 'postgres://root@127.0.0.1:5432/postgres'];
+
+async function connectAdmin(urls: readonly string[]): Promise<{ client: pg.Client; url: string }> {
+  let lastError: unknown;
+  for (const url of urls) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      return { client, url };
+    } catch (error) {
+      lastError = error;
+      await client.end().catch(() => undefined);
+    }
+  }
+  throw new Error(`no PostgreSQL at ${urls.join(' or ')}: ${String(lastError)}`);
+}
+
+/** Creates `reliability_<pid>_<random>` on the machine's PostgreSQL (or on `adminUrl`'s server). */
+export async function createScratchDatabase(adminUrl?: string): Promise<ScratchDatabase> {
+  const urls = adminUrl ? [adminUrl] : SHARED_SERVER_URLS;
+  const { client, url } = await connectAdmin(urls);
+  const name = `reliability_${process.pid}_${randomBytes(4).toString('hex')}`;
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return {
+    url: parsed.toString(),
+    name,
+    async drop() {
+      const admin = await connectAdmin([url]);
+      try {
+        await admin.client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await admin.client.end();
+      }
+    },
+  };
+}
+
+/** A PostgreSQL server of the scenario's own, which it may stop, kill and start again. */
+export interface ThrowawayPostgres {
+  /** `postgres://postgres@127.0.0.1:PORT/postgres`. */
+  adminUrl: string;
+  port: number;
+  /** Immediate shutdown (like a crash: no checkpoint, clients are cut). */
+  crash(): void;
+  /** Starts the server again on the same port and data folder. */
+  start(): void;
+  /** Stops the server and deletes its folder. */
+  destroy(): void;
+}
+
+const PG_BIN_CANDIDATES = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'];
+
+/**
+ * initdb + pg_ctl as the `postgres` user on a free port, listening only on 127.0.0.1 (fsync off: it
+ * is thrown away). About a second to start.
+ */
+export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+  const bin = PG_BIN_CANDIDATES.find((dir) => existsSync(join(dir, 'initdb')));
+  if (!bin) throw new Error(`no PostgreSQL server binaries in ${PG_BIN_CANDIDATES.join(', ')}`);
+  const folder = mkdtempSync(join(tmpdir(), 'reliability-pg-'));
+  chmodSync(folder, 0o777);
+  const data = join(folder, 'data');
+  const port = await freePort();
+  const asPostgres = (command: string, args: string[]) => {
+    const isRoot = process.getuid?.() === 0;
+    return isRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, command), ...args], { stdio: 'pipe', timeout: 60_000 })
+      : execFileSync(join(bin, command), args, { stdio: 'pipe', timeout: 60_000 });
+  };
+  asPostgres('initdb', ['-D', data, '--auth=trust', '-U', 'postgres', '--no-sync']);
+  const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${folder} -c fsync=off -c max_connections=100`;
+  const start = () => asPostgres('pg_ctl', ['-D', data, '-o', options, '-l', join(folder, 'server.log'), '-w', '-t', '30', 'start']);
+  start();
+  return {
+    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    crash: () => asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
+    start,
+    destroy() {
+      try {
+        asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        // already stopped
+      }
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
