@@ -1,3 +1,4 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
 /** Options for createLogger. */
@@ -19,6 +20,11 @@ export function createLogger(settings: LoggerSettings): Logger {
     level: settings.level ?? 'info',
     base: { service: settings.service },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Every line logged inside a traced request carries its trace id, so a log line leads to its trace.
+    mixin: () => {
+      const span = trace.getSpanContext(context.active());
+      return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
+    },
     redact: { paths: ['apiKey', '*.apiKey', 'authorization', '*.authorization', 'secret', '*.secret'], censor: '[redacted]' },
   };
   return settings.destination ? pino(options, settings.destination as pino.DestinationStream) : pino(options);

@@ -126,8 +126,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     const status = error === undefined ? toStatusObjectOk() : toStatusObject(error, options.errorDomain);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const codeName = statusCodeName(status.code);
-    callDuration.record(seconds, { 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.response.status_code': codeName });
-    trace.getActiveSpan()?.setAttributes({ 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.response.status_code': codeName });
+    callDuration.record(seconds, { 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.status_code': codeName });
+    trace.getActiveSpan()?.setAttributes({ 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.status_code': codeName });
     const line = { method: context.method, code: codeName, duration_ms: Math.round(seconds * 1e4) / 10, team: context.principal?.teamId };
     if (status.internalError) logger.error({ ...line, err: status.internalError }, 'call failed with an internal error');
     else if (error !== undefined && status.code !== grpc.status.CANCELLED) logger.info({ ...line, message: status.details }, 'call failed');

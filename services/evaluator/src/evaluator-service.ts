@@ -367,7 +367,7 @@ export function createEvaluatorService(dependencies: EvaluatorServiceDependencie
         messages: toTurns(request.messages),
         reply: messageText(request.reply),
       });
-      if (outcome !== 'queued' && outcome !== 'duplicate') context.setHeader('x-switchyard-exchange', outcome);
+      if (outcome !== 'queued') context.setHeader('x-switchyard-exchange', outcome);
       return { accepted: outcome === 'queued' };
     },
   };

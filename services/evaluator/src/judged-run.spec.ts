@@ -68,7 +68,7 @@ describe('a run scored by the LLM judge', () => {
     expect(byId.get('wrong')).toMatchObject({ score: 1 / 9, explanation: 'judge openai/gpt-4o (general@1): 2/10 — The capital is wrong.' });
     for (const id of ['malformed', 'out-of-range']) {
       expect(byId.get(id)!.score).toBeUndefined();
-      expect(byId.get(id)!.errorMessage).toMatch(/^malformed judge reply: /);
+      expect(byId.get(id)!.errorMessage).toMatch(/^malformed judge reply: judge (reply has no score: "What a lovely|score 42 is not)/);
     }
 
     const overall = last!.aggregates.find((row) => row.taskClass === '')!;

@@ -31,6 +31,7 @@ function seededRandom(seed: number): () => number {
 function judgeReply(request: FakeChatRequest): { text: string } | undefined {
   if (!request.messages.some((message) => message.role === 'system' && message.text.includes('impartial grader'))) return undefined;
   const graded = request.messages[request.messages.length - 1]!.text;
+  if (graded.includes('MALFORMED')) return { text: `I would rather not grade: ${graded.slice(0, 40)}` };
   return { text: graded.includes('BAD ANSWER') ? '{"score": 1, "reason": "Unhelpful."}' : '{"score": 9, "reason": "Helpful."}' };
 }
 
@@ -118,6 +119,13 @@ describe('online scoring through SubmitExchange', () => {
     const status = await test.client.getModelStatus({ model: 'openai/flaky-model' });
     expect(status).toMatchObject({ status: evaluator.ModelStatus.DEMOTED, onlineSampleCount: 12n, onlineMeanScore: 0 });
     expect((await test.client.getModelStatus({ model: 'openai/gpt-4o-mini' })).status).toBe(evaluator.ModelStatus.UNSPECIFIED);
+  });
+
+  it('records a malformed judge reply as the exchange\'s error, without quoting it', async () => {
+    expect((await test.client.submitExchange(exchange('malformed-1', 'gpt-4o-mini', 'MALFORMED secret reply'))).accepted).toBe(true);
+    await test.evaluator.online.idle();
+    const { rows } = await test.database.query<{ score: number | null; error_message: string }>("SELECT score, error_message FROM online_exchanges WHERE request_id = 'malformed-1'");
+    expect(rows).toEqual([{ score: null, error_message: 'malformed judge reply: judge reply has no score' }]);
   });
 
   it('rejects a submission without a request id', async () => {

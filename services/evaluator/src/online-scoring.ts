@@ -149,6 +149,7 @@ export function createOnlineScoring(options: OnlineScoringOptions): OnlineScorin
       stats.errors++;
       const message = error instanceof Error ? error.message : String(error);
       await options.database.query('UPDATE online_exchanges SET error_message = $2 WHERE request_id = $1', [exchange.requestId, message]);
+      // JudgeFailure and ModelCallError messages carry no conversation text (quotes live in `excerpt`, dropped here).
       log.warn({ requestId: exchange.requestId, model: exchange.model, error: message }, 'online scoring failed');
     }
   }
@@ -205,7 +206,8 @@ export function createOnlineScoring(options: OnlineScoringOptions): OnlineScorin
       stopped = true;
       stats.dropped += queue.length;
       queue.length = 0;
-      while (busy > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      // In-flight scorings end within their call deadlines; wait for them, boundedly.
+      for (let waited = 0; busy > 0 && waited < 30_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
       checkIdle();
     },
   };

@@ -51,9 +51,8 @@ export function createQualityScores(options: QualityScoresOptions): QualityScore
   // model name as the evaluator gives it ("provider/model" or a bare model id) → task class → mean
   let measured = new Map<string, Map<TaskClassName, number>>();
 
-  const measuredFor = (key: string) => measured.get(key) ?? measured.get(key.slice(key.indexOf('/') + 1));
   const lookup: QualityLookup['lookup'] = (key, taskClass) => {
-    const score = measuredFor(key)?.get(taskClass);
+    const score = measured.get(key)?.get(taskClass) ?? measured.get(key.slice(key.indexOf('/') + 1))?.get(taskClass);
     if (score !== undefined) return { score, source: 'evaluator' };
     return { score: prior(policyOf(options.policy), key, taskClass), source: 'prior' };
   };

@@ -246,6 +246,24 @@ describe('router over real gRPC with fake adapters and billing', () => {
       await f.router.shipper.drain(2000);
       expect(f.billing.state.ledger.get('broken-1')?.record.outcome).toBe(billing.UsageOutcome.PARTIAL);
     });
+    it('bills what was consumed when the caller cancels mid-stream', async () => {
+      let release!: () => void;
+      f.strong.script.holdFinal = new Promise<void>((resolve) => (release = resolve));
+      const controller = new AbortController();
+      const error = await failure(
+        (async () => {
+          for await (const event of f.client.streamGenerate(ask(HARD, { context: { requestId: 'cancelled-1' } }), { signal: controller.signal })) {
+            if (event.event.case === 'delta') controller.abort();
+          }
+        })(),
+      );
+      release();
+      expect(error.codeName).toBe('CANCELLED');
+      for (let i = 0; i < 100 && !f.billing.state.ledger.has('cancelled-1'); i++) await sleep(20);
+      const row = f.billing.state.ledger.get('cancelled-1');
+      expect(row?.record.outcome).toBe(billing.UsageOutcome.CANCELLED);
+      expect(row?.record.usage?.inputTokens).toBeGreaterThan(0n);
+    });
   });
 
   describe('validation and authentication', () => {

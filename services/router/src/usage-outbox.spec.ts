@@ -89,6 +89,19 @@ describe('usage outbox', () => {
     await outbox.close();
   });
 
+  it('belongs to one process at a time, and takes over a lock its dead owner left', async () => {
+    const outbox = await openUsageOutbox({ dir });
+    const other = { pid: process.ppid };
+    require('node:fs').writeFileSync(join(dir, 'LOCK'), String(other.pid));
+    await expect(openUsageOutbox({ dir })).rejects.toThrow(/in use by process/);
+    require('node:fs').writeFileSync(join(dir, 'LOCK'), '2147483646'); // no such process
+    await outbox.close();
+    const again = await openUsageOutbox({ dir });
+    expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe(String(process.pid));
+    await again.close();
+    expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+  });
+
   it('rolls segments over and deletes them once acknowledged', async () => {
     const outbox = await openUsageOutbox({ dir, segmentBytes: 4096 });
     for (let i = 0; i < 300; i++) await outbox.append(record(i));

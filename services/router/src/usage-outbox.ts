@@ -5,6 +5,7 @@
  *   seg-000000000001.log   segment files; each record is [u32 LE length][u32 LE crc32][UsageRecord protobuf]
  *   acked.json             {"segment": n, "offset": bytes}: everything before it was acknowledged by billing
  *   dead-letter.jsonl      rows billing rejected for good (never retried), for an operator
+ *   LOCK                   the owning process's pid: one router per outbox directory
  *
  * `append` resolves only after the record's bytes are fdatasync'd, so a response that waited for it
  * survives a crash (SIGKILL, power loss with honest disks). Group commit: while one fsync runs, new
@@ -128,6 +129,7 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
   const { dir, logger } = options;
   const segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
   mkdirSync(dir, { recursive: true });
+  const releaseLock = lockDirectory(dir);
   const ackFile = join(dir, 'acked.json');
   const deadLetterFile = join(dir, 'dead-letter.jsonl');
 
@@ -345,6 +347,45 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       const wake = waiters;
       waiters = [];
       for (const w of wake) w();
+      releaseLock();
     },
   };
+}
+
+/**
+ * Makes the directory this process's alone (a `LOCK` file with its pid): two routers appending to
+ * one outbox would interleave frames. A lock left by a process that no longer runs (e.g. after
+ * SIGKILL) is taken over.
+ */
+function lockDirectory(dir: string): () => void {
+  const lock = join(dir, 'LOCK');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lock, 'utf8'));
+      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && processRuns(owner)) {
+        throw new Error(`usage outbox ${dir} is in use by process ${owner}; each router needs its own outbox directory`);
+      }
+      unlinkSync(lock);
+    }
+  }
+  throw new Error(`could not lock usage outbox ${dir}`);
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

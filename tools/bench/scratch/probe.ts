@@ -26,7 +26,7 @@ async function main() {
   const { readFileSync, readdirSync } = await import('node:fs');
   const cpu = (pid: number) => { try { const st = readFileSync(`/proc/${pid}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return 0; } };
   const kids = (pid: number) => readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => { try { const st = readFileSync(`/proc/${e}/stat`, 'utf8'); return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === pid; } catch { return false; } }).map(Number);
-  const procs: Record<string, number[]> = {};
+  const procs: Record<string, number[]> = {}; console.log(JSON.stringify(f.processes));
   for (const [name, pid] of Object.entries(f.processes as Record<string, number>)) procs[name] = [pid, ...kids(pid)];
   const snap = () => Object.fromEntries(Object.entries(procs).map(([n, ps]) => [n, ps.reduce((a, p) => a + cpu(p), 0)]));
   const self0 = process.cpuUsage();
@@ -34,7 +34,7 @@ async function main() {
   let before = snap();
   await run(600, 8);
   let after = snap();
-  console.log('cpu ms per request', Object.fromEntries(Object.keys(before).map((k) => [k, ((after[k]! - before[k]!) / 600).toFixed(2)])));
+  console.log('cpu ms per request', JSON.stringify(Object.fromEntries(Object.keys(before).map((k) => [k, ((after[k]! - before[k]!) / 600).toFixed(2)]))));
   const su = process.cpuUsage(self0); console.log('client cpu ms/req', ((su.user + su.system) / 1000 / 700).toFixed(2));
 
   await run(300, 1);

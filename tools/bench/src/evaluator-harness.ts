@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { status as Status } from '@grpc/grpc-js';
 import { common, provider } from '@switchyard/contracts';
 import { createLogger, ServiceFailure, startGrpcServer, unavailable, type RunningGrpcServer } from '@switchyard/grpc-kit';
-import { chatMessage, messageText, type ProviderServiceImplementation } from '@switchyard/sdk';
+import { chatMessage, createEvaluatorClient, messageText, type EvaluatorServiceClient, type ProviderServiceImplementation } from '@switchyard/sdk';
 
 /** The repository root. */
 export const repoRoot = resolve(__dirname, '../../..');
@@ -58,6 +58,27 @@ export function startForwardingProvider(target: { baseURL: string; apiKey: strin
     logger: createLogger({ service: 'bench-provider', level: 'silent' }),
     drainGraceMs: 100,
   });
+}
+
+/**
+ * An evaluator client whose WatchRun and ValidateModel calls are bounded only by their own deadline
+ * (the shipped service config caps every EvaluatorService call at 10 s).
+ */
+export function createLongCallEvaluatorClient(address: string): EvaluatorServiceClient {
+  const evaluatorService = 'switchyard.evaluator.v1.EvaluatorService';
+  const config = {
+    loadBalancingConfig: [{ round_robin: {} }],
+    methodConfig: [
+      {
+        name: [{ service: evaluatorService }],
+        timeout: '10s',
+        retryPolicy: { maxAttempts: 3, initialBackoff: '0.05s', maxBackoff: '1s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
+      },
+      // More specific than the service entry, so these two have no config timeout: only the call's deadline.
+      { name: [{ service: evaluatorService, method: 'WatchRun' }, { service: evaluatorService, method: 'ValidateModel' }] },
+    ],
+  };
+  return createEvaluatorClient(address, { channelOptions: { 'grpc.service_config': JSON.stringify(config) } });
 }
 
 /** The evaluator running as its own process. */

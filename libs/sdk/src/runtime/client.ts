@@ -134,9 +134,10 @@ export class SwitchyardClient {
     };
   }
 
+  // Always a fresh copy: interceptors (OpenTelemetry's propagation) write traceparent/baggage into it.
   private metadataFor(options: CallOptions): grpc.Metadata {
-    if (!options.metadata) return this.baseMetadata;
     const metadata = this.baseMetadata.clone();
+    if (!options.metadata) return metadata;
     for (const [key, value] of Object.entries(options.metadata)) metadata.set(key, value);
     return metadata;
   }

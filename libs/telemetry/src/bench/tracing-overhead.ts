@@ -194,7 +194,7 @@ async function main() {
     '',
     `Where it goes: the span work itself (the same 9 spans, attributes and baggage, in one process with no I/O) costs`,
     `${(microOn - microOff).toFixed(0)} µs of CPU per request (${microOff.toFixed(1)} µs off, ${microOn.toFixed(1)} µs on). The rest of the difference`,
-    `is the price of having context at all: AsyncLocalStorage (on Node 20 built on async_hooks, which taxes every promise`,
+    `is, by elimination (not profiled), the cost of carrying context at all: AsyncLocalStorage (on Node 20 built on async_hooks, which taxes every promise`,
     `in grpc-js and fetch) and the gRPC/undici instrumentation wrapping each call and carrying traceparent/baggage.`,
     `Exporting adds ${(summary[2].cpu - summary[1].cpu).toFixed(2)} ms of CPU per request on top: the batch processor serialises and sends`,
     `off the request path, but on the same cores. Sampling (\`OTEL_TRACES_SAMPLER=parentbased_traceidratio\`) saves export`,

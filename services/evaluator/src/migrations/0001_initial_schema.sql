@@ -103,8 +103,8 @@ CREATE TABLE verdicts (
 );
 CREATE INDEX verdicts_candidate ON verdicts (candidate, created_at DESC);
 
--- Sampled live exchanges: never their content (that stays in memory while queued), only who,
--- which model, the task class and the score.
+-- Sampled live exchanges: never the conversation or the reply (those stay in memory while queued),
+-- only who, which model, the task class, the score and the judge's short reason.
 CREATE TABLE online_exchanges (
   request_id       text PRIMARY KEY,
   team_id          text NOT NULL,

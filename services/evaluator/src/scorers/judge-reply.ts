@@ -9,6 +9,13 @@ export interface JudgeGrade {
 /** A judge reply that holds no usable grade; the item is recorded as an error, never as a zero. */
 export class MalformedJudgeReply extends Error {
   override readonly name = 'MalformedJudgeReply';
+  constructor(
+    message: string,
+    /** A short quote of the offending reply, kept apart so it stays out of logs and live-traffic records. */
+    readonly excerpt?: string,
+  ) {
+    super(message);
+  }
 }
 
 const MAX_REASON_CHARS = 300;
@@ -28,7 +35,7 @@ export function parseJudgeReply(text: string): JudgeGrade {
     const reason = /\breason\s*[:=]\s*(.+)/i.exec(trimmed)?.[1] ?? trimmed.replace(labelled[0], '');
     return { score: checkScore(Number(labelled[1])), reason: shorten(reason) };
   }
-  throw new MalformedJudgeReply(`judge reply has no score: ${JSON.stringify(shorten(trimmed, 80))}`);
+  throw new MalformedJudgeReply('judge reply has no score', JSON.stringify(shorten(trimmed, 80)));
 }
 
 function gradeFromJson(value: unknown): JudgeGrade {
@@ -36,7 +43,7 @@ function gradeFromJson(value: unknown): JudgeGrade {
   const record = value as Record<string, unknown>;
   const raw = record.score ?? record.rating;
   const score = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : undefined;
-  if (score === undefined) throw new MalformedJudgeReply(`judge reply JSON has no numeric "score" (got ${JSON.stringify(raw ?? null)})`);
+  if (score === undefined) throw new MalformedJudgeReply('judge reply JSON has no numeric "score"', JSON.stringify(raw ?? null));
   const reason = record.reason ?? record.explanation;
   if (typeof reason !== 'string' || reason.trim() === '') throw new MalformedJudgeReply('judge reply JSON has no "reason"');
   return { score: checkScore(score), reason: shorten(reason) };

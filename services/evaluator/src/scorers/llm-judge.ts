@@ -1,5 +1,5 @@
 import { ModelCallError, type ChatTurn, type ModelCaller } from '../model-caller';
-import { parseJudgeReply, type JudgeGrade } from './judge-reply';
+import { MalformedJudgeReply, parseJudgeReply, type JudgeGrade } from './judge-reply';
 import { DEFAULT_RUBRIC, JUDGE_RUBRICS } from './judge-rubrics';
 
 /** Options for createJudge. */
@@ -36,6 +36,8 @@ export class JudgeFailure extends Error {
   constructor(
     message: string,
     readonly costNanos: bigint,
+    /** A short quote of the judge's reply, for offline results only (never logged, never stored for live traffic). */
+    readonly excerpt?: string,
   ) {
     super(message);
   }
@@ -80,7 +82,7 @@ export function createJudge(options: JudgeOptions): Judge {
       try {
         return { ...parseJudgeReply(reply.text), rubric: rubric.key, model: options.model, costNanos: reply.costNanos };
       } catch (error) {
-        throw new JudgeFailure(`malformed judge reply: ${(error as Error).message}`, reply.costNanos);
+        throw new JudgeFailure(`malformed judge reply: ${(error as Error).message}`, reply.costNanos, error instanceof MalformedJudgeReply ? error.excerpt : undefined);
       }
     },
   };

@@ -76,7 +76,7 @@ describe('scorers', () => {
     it('makes a malformed reply a scoring error, not a zero', async () => {
       const failure = await judged('Looks good!').catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(ScoringError);
-      expect((failure as ScoringError).message).toMatch(/^malformed judge reply: /);
+      expect((failure as ScoringError).message).toBe('malformed judge reply: judge reply has no score: "Looks good!"');
       expect((failure as ScoringError).judgeCostNanos).toBe(1234n);
     });
 

@@ -114,7 +114,8 @@ export async function scoreAnswer(input: ScoringInput, dependencies: ScoringDepe
         });
         return result((verdict.score - 1) / 9, `judge ${verdict.model} (${verdict.rubric}): ${verdict.score}/10 — ${verdict.reason}`, verdict.costNanos);
       } catch (error) {
-        if (error instanceof JudgeFailure) throw new ScoringError(error.message, error.costNanos);
+        // Suite items are test data, so the offending reply may be quoted in the item's result.
+        if (error instanceof JudgeFailure) throw new ScoringError(error.excerpt ? `${error.message}: ${error.excerpt}` : error.message, error.costNanos);
         throw error;
       }
     }

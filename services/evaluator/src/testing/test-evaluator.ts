@@ -11,6 +11,7 @@ import { createModelNaming, type ModelNaming } from '../model-names';
 import type { OnlineMethod } from '../online-scoring';
 import type { Judge } from '../scorers/llm-judge';
 import { loadSuiteFolders } from '../suites/suite-catalog';
+import { longCallChannelOptions } from './long-call-client';
 
 /** The shipped suites folder. */
 export const SHIPPED_SUITES_DIR = path.resolve(__dirname, '../../suites');
@@ -72,7 +73,7 @@ export async function startTestEvaluator(options: TestEvaluatorOptions): Promise
   });
   const server = await startEvaluatorServer({ evaluator, address: '127.0.0.1:0', logger, drainGraceMs: 100 });
   await evaluator.start();
-  const client = createEvaluatorClient(server.address);
+  const client = createEvaluatorClient(server.address, { channelOptions: longCallChannelOptions() });
   return {
     evaluator,
     server,

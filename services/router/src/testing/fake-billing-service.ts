@@ -83,7 +83,9 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
     async reserveBudget(request) {
       state.calls.reserveBudget++;
       for (const [id, hold] of state.holds) {
-        if (hold.requestId === request.requestId) return { reservationId: id, remainingNanosUsd: -1n };
+        if (hold.requestId !== request.requestId) continue;
+        if (hold.amount !== request.amountNanosUsd) throw new ServiceFailure(status.ALREADY_EXISTS, 'request id reused with a different amount');
+        return { reservationId: id, remainingNanosUsd: -1n };
       }
       const limit = state.budgets.get(request.teamId);
       if (limit !== undefined) {

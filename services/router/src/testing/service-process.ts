@@ -1,4 +1,4 @@
-// Test support: Switchyard services as real processes (`tsx services/<name>/src/main.ts`), the way
+// Test support: Switchyard services as real processes (`node --import tsx services/<name>/src/main.ts`), the way
 // deployments run them. Each prints `{"event":"listening","address":...}` once serving.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -33,7 +33,8 @@ export function freePort(): Promise<number> {
 export function startServiceProcess(service: string, env: Record<string, string>, startTimeoutMs = 60_000): Promise<ServiceProcess> {
   const childEnv: Record<string, string | undefined> = { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn', ...env };
   delete childEnv.NODE_OPTIONS; // jest's flags are not for the child
-  const child = spawn(resolve(repoRoot, 'node_modules/.bin/tsx'), [`services/${service}/src/main.ts`], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  // node --import tsx (not the .bin/tsx wrapper): the pid is the service itself, so SIGKILL kills the service.
+  const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = new Promise<number | string | null>((done) => child.once('exit', (code, signal) => done(code ?? signal)));
   return new Promise((resolveStart, rejectStart) => {

@@ -92,9 +92,31 @@ export function formatVerdict(verdict: evaluator.Verdict): string {
   ].join('\n');
 }
 
+/**
+ * The shipped service config (proto/switchyard/service_config.json) caps every EvaluatorService call
+ * at 10 s, which would cut WatchRun streams and ValidateModel calls; this copy of its evaluator entry
+ * exempts those two, so only each call's own deadline applies.
+ */
+export function longCallChannelOptions(): Record<string, string> {
+  const evaluatorService = 'switchyard.evaluator.v1.EvaluatorService';
+  const config = {
+    loadBalancingConfig: [{ round_robin: {} }],
+    methodConfig: [
+      {
+        name: [{ service: evaluatorService }],
+        timeout: '10s',
+        retryPolicy: { maxAttempts: 3, initialBackoff: '0.05s', maxBackoff: '1s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
+      },
+      // More specific than the service entry, so these two have no config timeout: only the call's deadline.
+      { name: [{ service: evaluatorService, method: 'WatchRun' }, { service: evaluatorService, method: 'ValidateModel' }] },
+    ],
+  };
+  return { 'grpc.service_config': JSON.stringify(config) };
+}
+
 async function withEvaluator<T>(flags: EvalFlags, use: (client: EvaluatorServiceClient) => Promise<T>): Promise<T> {
   const connection = resolveConnection('evaluator', { address: flags.evaluator, apiKey: flags.apiKey, admin: true });
-  const client = createEvaluatorClient(connection.address, { apiKey: connection.apiKey });
+  const client = createEvaluatorClient(connection.address, { apiKey: connection.apiKey, channelOptions: longCallChannelOptions() });
   try {
     return await use(client);
   } finally {
@@ -132,7 +154,8 @@ export async function runSuite(client: EvaluatorServiceClient, flags: RunFlags, 
         bar.update(run.completed, run.total);
       }
     } catch (error) {
-      if ((error as { codeName?: string }).codeName !== 'UNAVAILABLE') throw error;
+      const code = (error as { codeName?: string }).codeName;
+      if (code !== 'UNAVAILABLE' && code !== 'DEADLINE_EXCEEDED') throw error;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }

@@ -12,8 +12,13 @@ export interface CallOutcome {
   code?: string;
   reason?: string;
   message?: string;
+  /** RetryInfo of the failure, ms. */
+  retryDelayMs?: number;
   /** Milliseconds from start to the outcome. */
   latencyMs: number;
+  /** Epoch ms when the call started and ended. */
+  startedAt: number;
+  endedAt: number;
   /** Anything the call wants to keep (cost, route...). */
   detail?: Record<string, unknown>;
 }
@@ -33,6 +38,8 @@ export interface BoundedLoadOptions {
   stop?: () => boolean;
   /** Pause between calls of one worker, ms (default 0). */
   pauseMs?: number;
+  /** A worker whose call failed without any status from the system (connection refused or cut) waits this long, ms. */
+  backoffAfterTransportFailureMs?: number;
   /** Sees every outcome as it happens. */
   onOutcome?: (outcome: CallOutcome, done: number) => void;
 }
@@ -57,19 +64,31 @@ export async function runBoundedLoad(options: BoundedLoadOptions): Promise<LoadR
       const i = next++;
       const requestId = options.requestId(i);
       const t0 = performance.now();
+      const startedAt = Date.now();
       let outcome: CallOutcome;
       try {
         const detail = await options.call(requestId, i);
-        outcome = { requestId, ok: true, latencyMs: performance.now() - t0, ...(detail ? { detail } : {}) };
+        outcome = { requestId, ok: true, latencyMs: performance.now() - t0, startedAt, endedAt: Date.now(), ...(detail ? { detail } : {}) };
       } catch (error) {
         outcome =
           error instanceof SwitchyardError
-            ? { requestId, ok: false, code: error.codeName, reason: error.reason, message: error.message, latencyMs: performance.now() - t0 }
-            : { requestId, ok: false, code: 'CLIENT_ERROR', message: String(error), latencyMs: performance.now() - t0 };
+            ? {
+                requestId,
+                ok: false,
+                code: error.codeName,
+                reason: error.reason,
+                message: error.message,
+                retryDelayMs: error.retryDelayMs,
+                latencyMs: performance.now() - t0,
+                startedAt,
+                endedAt: Date.now(),
+              }
+            : { requestId, ok: false, code: 'CLIENT_ERROR', message: String(error), latencyMs: performance.now() - t0, startedAt, endedAt: Date.now() };
       }
       outcomes.push(outcome);
       options.onOutcome?.(outcome, outcomes.length);
-      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+      const pause = !outcome.ok && !outcome.reason && options.backoffAfterTransportFailureMs ? options.backoffAfterTransportFailureMs : options.pauseMs;
+      if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));

@@ -60,6 +60,8 @@ export interface ReliabilityStackOptions {
   adapters?: Array<'openai' | 'anthropic'>;
   /** Deep-merged into every router's config (e.g. `{ budget: { failureMode: 'failClosed' } }`). */
   routerConfig?: Record<string, unknown>;
+  /** Deep-merged into router i's config after `routerConfig`. */
+  routerConfigs?: Array<Record<string, unknown> | undefined>;
   /** Deep-merged into every billing config. */
   billingConfig?: Record<string, unknown>;
   /** Deep-merged into every adapter config. */
@@ -260,7 +262,7 @@ export async function startReliabilityStack(options: ReliabilityStackOptions): P
           classifier: { kind: 'heuristic' },
           logLevel,
         },
-        options.routerConfig,
+        deepMerge(options.routerConfig ?? {}, options.routerConfigs?.[i]),
       );
     const [routers, edge] = await Promise.all([
       Promise.all(Array.from({ length: routerCount }, (_, i) => start(`router-${i}`, 'services/router/src/main.ts', routerConfig(i)))),

@@ -1,0 +1,261 @@
+// Crashes in the middle of a bounded load: SIGKILL the router, an adapter, billing, the database
+// connection and the database server itself; billing down for a while (60 s in the full run, 10 s in
+// CI); SIGTERM under load. After recovery, every request that received a success is in the ledger
+// exactly once and no refused request is billed.
+import { createRouterClient, type RouterServiceClient } from '@switchyard/sdk';
+import { runBoundedLoad, type CallOutcome, type LoadResult } from './harness/bounded-load';
+import { startThrowawayPostgres, type ThrowawayPostgres } from './harness/postgres';
+import { startReliabilityStack, type ReliabilityStack } from './harness/reliability-stack';
+import { generateOnce, streamOnce, type CallRecords } from './harness/router-calls';
+import { reportScenario } from './harness/scenario-report';
+import { compareServedWithLedger, type ServedVsLedger } from './harness/served-vs-ledger';
+
+/** How long billing stays down under load: 60 s with RELIABILITY_BILLING_DOWN_MS=60000, 10 s by default (CI). */
+const BILLING_DOWN_MS = Number(process.env.RELIABILITY_BILLING_DOWN_MS ?? 10_000);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('crashes under load: the ledger equals what was served', () => {
+  let postgres: ThrowawayPostgres;
+  let stack: ReliabilityStack;
+  const clients: RouterServiceClient[] = [];
+  const records: CallRecords = new Map();
+  const client = (team: string, router = 0) => {
+    const c = createRouterClient(stack.routers[router]!.address, { apiKey: stack.keys[team] });
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    // A PostgreSQL server of our own, so the database itself can be crashed.
+    postgres = await startThrowawayPostgres();
+    stack = await startReliabilityStack({
+      label: 'crashes',
+      teams: ['kill-router', 'kill-adapter', 'kill-billing', 'kill-db', 'billing-down', 'billing-down-closed', 'drain', 'drain-adapter'],
+      routers: 2,
+      postgresAdminUrl: postgres.adminUrl,
+      // router-0 serves when billing is unreachable (the default policy); router-1 refuses (failClosed).
+      routerConfigs: [undefined, { budget: { failureMode: 'failClosed' } }],
+      routerConfig: { circuit: { consecutiveFailures: 3, halfOpenAfterMs: 500 } },
+    });
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await stack?.close();
+    postgres?.destroy();
+  });
+
+  /** Load against one team on router 0 with `disrupt` running alongside; then recovery and comparison. */
+  async function underLoad(
+    team: string,
+    options: { total: number; concurrency?: number; durationMs?: number; pauseMs?: number; stream?: boolean; router?: number },
+    disrupt: (progress: () => number) => Promise<void>,
+  ): Promise<{ load: LoadResult; comparison: ServedVsLedger }> {
+    const routerClient = client(team, options.router ?? 0);
+    // A router restarted by the previous scenario may still be in the channel's reconnect backoff.
+    await routerClient.waitForReady(15_000);
+    let done = 0;
+    const [load] = await Promise.all([
+      runBoundedLoad({
+        total: options.total,
+        concurrency: options.concurrency ?? 16,
+        deadlineAt: Date.now() + (options.durationMs ?? 60_000),
+        pauseMs: options.pauseMs,
+        backoffAfterTransportFailureMs: 500,
+        requestId: (i) => `${team}-${i}`,
+        call: (id, i) => (options.stream && i % 2 === 1 ? streamOnce(routerClient, id, records) : generateOnce(routerClient, id, records)),
+        onOutcome: (_, n) => (done = n),
+      }),
+      disrupt(() => done),
+    ]);
+    const comparison = await compareServedWithLedger(stack.ledger, team, load.outcomes, 45_000);
+    expect(comparison.servedMissing).toEqual([]);
+    expect(comparison.duplicated).toEqual([]);
+    expect(comparison.refusedBilled).toEqual([]);
+    expect(comparison.servedInLedgerOnce).toBe(comparison.served);
+    return { load, comparison };
+  }
+
+  const whenProgress = async (progress: () => number, atLeast: number) => {
+    const deadline = Date.now() + 30_000;
+    while (progress() < atLeast && Date.now() < deadline) await sleep(10);
+  };
+  const report = (name: string, load: LoadResult, comparison: ServedVsLedger, extra: Record<string, number | string> = {}) =>
+    reportScenario(`crashes/${name}`, {
+      requests: load.outcomes.length,
+      served: comparison.served,
+      ledgerRowsForServed: comparison.servedInLedgerOnce,
+      duplicates: comparison.duplicated.length,
+      refused: comparison.refused,
+      refusedBilled: comparison.refusedBilled.length,
+      inDoubt: comparison.inDoubt,
+      inDoubtBilled: comparison.inDoubtBilled,
+      failures: load.failuresByCode,
+      ...extra,
+    });
+
+  it('SIGKILL the router mid-load, restart it: served requests are in the ledger exactly once (the outbox survives)', async () => {
+    const router = stack.routers[0]!;
+    let killedAt = 0;
+    const { load, comparison } = await underLoad('kill-router', { total: 400, pauseMs: 5 }, async (progress) => {
+      await whenProgress(progress, 100);
+      router.kill('SIGKILL');
+      killedAt = Date.now();
+      await router.waitForExit();
+      await sleep(300);
+      await router.restart();
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    expect(comparison.served).toBeGreaterThanOrEqual(200);
+    // A call failing with no status from the system was in flight at the kill or sent while the router was down.
+    for (const f of load.failed.filter((o) => !o.reason)) expect(f.endedAt).toBeGreaterThanOrEqual(killedAt - 50);
+    report('sigkill-router', load, comparison);
+  });
+
+  it('SIGKILL an adapter mid-load: calls in flight on it fall back; nothing fails, nothing is lost', async () => {
+    const adapter = stack.adapters.openai!;
+    const { load, comparison } = await underLoad('kill-adapter', { total: 200, stream: true }, async (progress) => {
+      await whenProgress(progress, 60);
+      adapter.kill('SIGKILL');
+      await adapter.waitForExit();
+      await sleep(500);
+      await adapter.restart();
+    });
+    // Unary calls in flight fall back; a stream that had already delivered tokens from the killed
+    // adapter breaks (no silent fallback after the first token) and is billed as PARTIAL.
+    const unexpected = load.failed.filter((f) => !(f.reason === 'STREAM_BROKEN' && (records.get(f.requestId)?.deltas ?? 0) > 0));
+    expect(unexpected.map((f) => `${f.requestId} ${f.code} ${f.message}`)).toEqual([]);
+    report('sigkill-adapter', load, comparison, { brokenStreams: load.failed.length });
+  });
+
+  it('SIGKILL billing mid-load: serving continues (fail-open), the outbox drains after restart', async () => {
+    const billing = stack.billings[0]!;
+    const { load, comparison } = await underLoad('kill-billing', { total: 200, pauseMs: 5 }, async (progress) => {
+      await whenProgress(progress, 50);
+      billing.kill('SIGKILL');
+      await billing.waitForExit();
+      await sleep(2000);
+      await billing.restart();
+    });
+    expect(load.failed).toEqual([]);
+    report('sigkill-billing', load, comparison);
+  });
+
+  it('the database connection reset, then stalled, then the database server crashed and restarted: nothing served is lost', async () => {
+    const dbProxy = stack.proxies.billingToDatabase[0]!;
+    const { load, comparison } = await underLoad('kill-db', { total: 240, pauseMs: 10 }, async (progress) => {
+      await whenProgress(progress, 40);
+      dbProxy.setToxics([{ kind: 'reset_peer', scope: 'all' }]);
+      await sleep(1000);
+      dbProxy.setToxics([{ kind: 'timeout' }]);
+      await sleep(1500);
+      dbProxy.clearToxics();
+      await whenProgress(progress, 140);
+      postgres.crash();
+      await sleep(1000);
+      postgres.start();
+    });
+    expect(load.failed).toEqual([]);
+    report('database-connection-and-server', load, comparison);
+  });
+
+  it(`billing down for ${BILLING_DOWN_MS / 1000} s under load: fail-open keeps serving, fail-closed refuses; the outbox drains; ledger == served`, async () => {
+    const billing = stack.billings[0]!;
+    const openClient = client('billing-down', 0);
+    const closedClient = client('billing-down-closed', 1);
+    await Promise.all([openClient.waitForReady(15_000), closedClient.waitForReady(15_000)]);
+    let downFrom = 0;
+    let downUntil = 0;
+    const duration = BILLING_DOWN_MS + 6000;
+    const perSecond = 20;
+    const total = Math.ceil((duration / 1000) * perSecond);
+    const loads = await Promise.all([
+      runBoundedLoad({
+        total,
+        concurrency: 4,
+        deadlineAt: Date.now() + duration + 15_000,
+        pauseMs: 4 * (1000 / perSecond),
+        requestId: (i) => `billing-down-${i}`,
+        call: (id) => generateOnce(openClient, id, records),
+      }),
+      runBoundedLoad({
+        total: Math.ceil(total / 4),
+        concurrency: 1,
+        deadlineAt: Date.now() + duration + 15_000,
+        pauseMs: 4 * (1000 / perSecond),
+        requestId: (i) => `billing-down-closed-${i}`,
+        call: (id) => generateOnce(closedClient, id, records),
+      }),
+      (async () => {
+        await sleep(2000);
+        await billing.stop();
+        downFrom = Date.now();
+        await sleep(BILLING_DOWN_MS);
+        await billing.restart();
+        downUntil = Date.now();
+      })(),
+    ]);
+    const [open, closed] = loads as [LoadResult, LoadResult];
+    // Fail-open: nothing fails while billing is down.
+    expect(open.failed).toEqual([]);
+    // Fail-closed: requests during the outage are refused with UNAVAILABLE BUDGET_UNCHECKABLE and are not billed.
+    const during = (o: CallOutcome) => o.startedAt > downFrom + 1500 && o.endedAt < downUntil;
+    const closedDuring = closed.outcomes.filter(during);
+    expect(closedDuring.length).toBeGreaterThan(0);
+    for (const o of closedDuring) expect(`${o.code}:${o.reason}`).toBe('UNAVAILABLE:BUDGET_UNCHECKABLE');
+    for (const o of closed.failed) expect(o.reason).toBe('BUDGET_UNCHECKABLE');
+    const openComparison = await compareServedWithLedger(stack.ledger, 'billing-down', open.outcomes, 45_000);
+    const drainedAfterMs = Date.now() - downUntil;
+    const closedComparison = await compareServedWithLedger(stack.ledger, 'billing-down-closed', closed.outcomes, 45_000);
+    for (const c of [openComparison, closedComparison]) {
+      expect(c.servedMissing).toEqual([]);
+      expect(c.duplicated).toEqual([]);
+      expect(c.refusedBilled).toEqual([]);
+    }
+    report('billing-down-fail-open', open, openComparison, { downMs: downUntil - downFrom, servedWhileDown: open.outcomes.filter(during).length, outboxDrainedWithinMsOfRestart: drainedAfterMs });
+    report('billing-down-fail-closed', closed, closedComparison, { refusedWhileDown: closedDuring.length });
+  });
+
+  it('SIGTERM the router under load (unary and streams): no in-flight request is dropped; it exits 0 and restarts clean', async () => {
+    const router = stack.routers[0]!;
+    // Slow answers, so calls are in flight when the signal arrives.
+    stack.upstreams.openai.setTiming({ latencyMs: 400, chunkDelayMs: 40 });
+    let signalledAt = 0;
+    let exitCode: number | string | null = null;
+    try {
+      const { load, comparison } = await underLoad('drain', { total: 120, concurrency: 20, stream: true }, async (progress) => {
+        await whenProgress(progress, 30);
+        signalledAt = Date.now();
+        router.kill('SIGTERM');
+        exitCode = await router.waitForExit();
+        await router.restart();
+      });
+      expect(exitCode).toBe(0);
+      const inFlight = load.outcomes.filter((o) => o.startedAt < signalledAt - 20 && o.endedAt > signalledAt);
+      expect(inFlight.length).toBeGreaterThan(0);
+      expect(inFlight.filter((o) => !o.ok).map((o) => `${o.requestId} ${o.code} ${o.message}`)).toEqual([]);
+      // Calls that arrive while draining are refused with a retryable status and are not billed.
+      for (const f of load.failed) expect(f.code).toBe('UNAVAILABLE');
+      report('sigterm-router', load, comparison, { inFlightAtSigterm: inFlight.length, inFlightDropped: 0 });
+    } finally {
+      stack.upstreams.openai.setTiming({ latencyMs: 0, chunkDelayMs: 0 });
+    }
+  });
+
+  it('SIGTERM an adapter under load: its in-flight calls finish, new calls fall back; nothing fails', async () => {
+    const adapter = stack.adapters.openai!;
+    stack.upstreams.openai.setTiming({ latencyMs: 300 });
+    try {
+      const { load, comparison } = await underLoad('drain-adapter', { total: 100, concurrency: 16 }, async (progress) => {
+        await whenProgress(progress, 20);
+        adapter.kill('SIGTERM');
+        expect(await adapter.waitForExit()).toBe(0);
+        await adapter.restart();
+      });
+      expect(load.failed).toEqual([]);
+      report('sigterm-adapter', load, comparison);
+    } finally {
+      stack.upstreams.openai.setTiming({ latencyMs: 0 });
+    }
+  });
+});
