@@ -2,7 +2,8 @@
  * @switchyard/provider-kit — provider-neutral building blocks of a ProviderService adapter:
  * served models and ListModels (prices from @switchyard/pricing), capability checks, upstream
  * failure → gRPC status mapping, deadline → upstream timeout, stream timing and partial usage,
- * token estimates, and the config sections every adapter shares. No vendor SDK is imported here.
+ * token estimates, the config sections every adapter shares, and the GenAI spans and metrics every
+ * adapter's calls get (instrumentProviderService). No vendor SDK is imported here.
  */
 export * from './served-models';
 export * from './upstream-failure';
@@ -14,3 +15,4 @@ export * from './adapter-config';
 export * from './proto-init';
 export * from './provider-server';
 export * from './translation-errors';
+export * from './provider-telemetry';

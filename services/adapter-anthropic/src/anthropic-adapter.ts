@@ -1,6 +1,6 @@
 import type { Logger, RunningGrpcServer } from '@switchyard/grpc-kit';
 import { defaultPriceCatalog, type PriceCatalog } from '@switchyard/pricing';
-import { createServedModelCatalog, startProviderServer, toServedModels, warmTokenEstimator } from '@switchyard/provider-kit';
+import { createServedModelCatalog, instrumentProviderService, startProviderServer, toServedModels, warmTokenEstimator } from '@switchyard/provider-kit';
 import { anthropicModelCapabilities } from './capabilities';
 import type { AnthropicAdapterConfig } from './config';
 import { createAnthropicClient, createAnthropicProviderService } from './provider-service';
@@ -34,12 +34,15 @@ export async function startAnthropicAdapter(options: AnthropicAdapterOptions): P
   return startProviderServer({
     name: 'adapter-anthropic',
     listen: config.listen,
-    implementation: createAnthropicProviderService({
-      client,
-      catalog,
-      upstreamTimeoutMs: config.upstream.timeoutMs,
-      defaultMaxOutputTokens: config.defaultMaxOutputTokens,
-    }),
+    implementation: instrumentProviderService(
+      createAnthropicProviderService({
+        client,
+        catalog,
+        upstreamTimeoutMs: config.upstream.timeoutMs,
+        defaultMaxOutputTokens: config.defaultMaxOutputTokens,
+      }),
+      { provider: catalog.provider, upstreamBaseUrl: config.upstream.baseUrl },
+    ),
     apiKeysFile: config.auth.apiKeysFile,
     logger: options.logger,
     drainGraceMs: config.drainGraceMs,

@@ -32,7 +32,10 @@ export interface AnthropicClientOptions {
 
 /**
  * The official SDK client as this adapter uses it: no SDK retries (the router decides), no SDK
- * logging, and SDK spans without prompt or completion content. Nothing is read from the environment.
+ * logging, and no SDK spans: the adapter's own `chat {model}` span (provider-kit's
+ * instrumentProviderService) is the GenAI span, and a second one would count every token twice in
+ * trace backends; the fetch instrumentation already carries the trace context to the upstream.
+ * Nothing is read from the environment.
  */
 export function createAnthropicClient(options: AnthropicClientOptions): Anthropic {
   return new Anthropic({
@@ -42,7 +45,7 @@ export function createAnthropicClient(options: AnthropicClientOptions): Anthropi
     timeout: options.timeoutMs,
     maxRetries: 0,
     logLevel: 'off',
-    openTelemetry: { traces: { contentMode: 'metadata_only' } },
+    openTelemetry: { traces: false, propagation: false },
     defaultHeaders: options.extraHeaders,
   });
 }

@@ -1,6 +1,6 @@
 import type { Logger, RunningGrpcServer } from '@switchyard/grpc-kit';
 import { defaultPriceCatalog, type PriceCatalog } from '@switchyard/pricing';
-import { createServedModelCatalog, startProviderServer, toServedModels, warmTokenEstimator } from '@switchyard/provider-kit';
+import { createServedModelCatalog, instrumentProviderService, startProviderServer, toServedModels, warmTokenEstimator } from '@switchyard/provider-kit';
 import { deploymentCapabilities, dialectFromQuirks } from './capabilities';
 import type { CompatibleAdapterConfig } from './config';
 import { createCompatibleClient, createCompatibleProviderService } from './provider-service';
@@ -38,12 +38,15 @@ export async function startCompatibleAdapter(options: CompatibleAdapterOptions):
   return startProviderServer({
     name: 'adapter-openai-compatible',
     listen: config.listen,
-    implementation: createCompatibleProviderService({
-      client,
-      catalog,
-      dialect: dialectFromQuirks(config.quirks),
-      upstreamTimeoutMs: config.upstream.timeoutMs,
-    }),
+    implementation: instrumentProviderService(
+      createCompatibleProviderService({
+        client,
+        catalog,
+        dialect: dialectFromQuirks(config.quirks),
+        upstreamTimeoutMs: config.upstream.timeoutMs,
+      }),
+      { provider: catalog.provider, upstreamBaseUrl: config.upstream.baseUrl },
+    ),
     apiKeysFile: config.auth.apiKeysFile,
     logger: options.logger,
     drainGraceMs: config.drainGraceMs,

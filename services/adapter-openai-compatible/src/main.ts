@@ -1,9 +1,13 @@
-// Composition root of adapter-openai-compatible: config → optional key → SDK client → gRPC server; SIGTERM → drain.
+// Composition root of adapter-openai-compatible: telemetry first (it must patch @grpc/grpc-js and fetch before
+// they load), then config → optional key → SDK client → gRPC server; SIGTERM → drain → flush telemetry.
+import { telemetry } from '@switchyard/telemetry/register';
 import { readProviderKey } from '@switchyard/provider-kit';
 import { startCompatibleAdapter } from './compatible-adapter';
 import { loadCompatibleAdapterConfig } from './config';
 
 async function main(): Promise<void> {
+  // Only the router calls an adapter: the team/project baggage it sends is trusted and lands on every span here.
+  telemetry.setIncomingBaggage('trust');
   const config = loadCompatibleAdapterConfig(process.env);
   const { apiKeyFile, apiKeyEnv } = config.upstream;
   const apiKey = readProviderKey(
@@ -11,7 +15,17 @@ async function main(): Promise<void> {
     config.requireApiKey,
   );
   const server = await startCompatibleAdapter({ config, apiKey });
-  const stop = () => void server.shutdown().then(() => process.exit(0));
+  const stop = () =>
+    void server
+      .shutdown()
+      .then(() => telemetry.shutdown()) // last: flushes the spans and metrics of the drained calls
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`adapter-openai-compatible shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+          process.exit(1);
+        },
+      );
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

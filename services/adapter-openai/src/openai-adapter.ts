@@ -1,6 +1,6 @@
 import type { Logger, RunningGrpcServer } from '@switchyard/grpc-kit';
 import { defaultPriceCatalog, type PriceCatalog } from '@switchyard/pricing';
-import { createServedModelCatalog, startProviderServer, toServedModels, warmTokenEstimator } from '@switchyard/provider-kit';
+import { createServedModelCatalog, instrumentProviderService, startProviderServer, toServedModels, warmTokenEstimator } from '@switchyard/provider-kit';
 import { openAIModelCapabilities } from './capabilities';
 import type { OpenAIAdapterConfig } from './config';
 import { createOpenAIClient, createOpenAIProviderService } from './provider-service';
@@ -36,7 +36,10 @@ export async function startOpenAIAdapter(options: OpenAIAdapterOptions): Promise
   return startProviderServer({
     name: 'adapter-openai',
     listen: config.listen,
-    implementation: createOpenAIProviderService({ client, catalog, upstreamTimeoutMs: config.upstream.timeoutMs }),
+    implementation: instrumentProviderService(createOpenAIProviderService({ client, catalog, upstreamTimeoutMs: config.upstream.timeoutMs }), {
+      provider: catalog.provider,
+      upstreamBaseUrl: config.upstream.baseUrl,
+    }),
     apiKeysFile: config.auth.apiKeysFile,
     logger: options.logger,
     drainGraceMs: config.drainGraceMs,

@@ -1,4 +1,5 @@
 import { timestampDate, timestampFromDate, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { trace, type Attributes } from '@opentelemetry/api';
 import { billing } from '@switchyard/contracts';
 import {
   alreadyExists,
@@ -11,6 +12,7 @@ import {
 } from '@switchyard/grpc-kit';
 import type { CatalogPrice } from '@switchyard/pricing';
 import type { BillingServiceImplementation } from '@switchyard/sdk';
+import { attributionAttributes, budgetAttributes } from '@switchyard/telemetry';
 import { authorize, principalOf, readableTeam } from './authorization';
 import { AccessDeniedError, BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError } from './billing-errors';
 import type { BudgetStatus, Budgets } from './budgets';
@@ -19,6 +21,7 @@ import type { UsageLedger } from './ledger';
 import type { PriceBook } from './price-book';
 import type { BillingQueries } from './queries';
 import type { TeamDirectory, TeamRecord } from './teams';
+import { recordedRequests, withUsageIngestSpans } from './usage-ingest-trace';
 
 /** Options for createBillingService: the domain objects it serves. */
 export interface BillingServiceOptions {
@@ -50,6 +53,10 @@ export function toServiceFailure(error: unknown): unknown {
   if (isDatabaseUnavailable(error)) return unavailable('the billing database is unavailable; retry shortly', 'DATABASE_UNAVAILABLE');
   return error;
 }
+
+// Billing drops callers' baggage, so its server spans learn the team being charged from the request itself.
+const describeCall = (attributes: Attributes) => trace.getActiveSpan()?.setAttributes(attributes);
+const holdOwner = (teamId: string, project: string) => (teamId ? attributionAttributes({ team: teamId, project }) : {});
 
 async function mapped<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -130,12 +137,14 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
     recordUsage: (request, context) =>
       mapped(async () => {
         authorize(principalOf(context), 'record-usage');
-        return { results: await ledger.record(request.records) };
+        const results = await withUsageIngestSpans(recordedRequests(request.records, context), () => ledger.record(request.records));
+        return { results };
       }),
 
     reserveBudget: (request, context) =>
       mapped(async () => {
         authorize(principalOf(context), 'hold-budget');
+        describeCall({ ...holdOwner(request.teamId, request.project), ...budgetAttributes({ heldNanosUsd: request.amountNanosUsd }) });
         const reservation = await budgets.reserve({
           requestId: request.requestId,
           teamId: request.teamId,
@@ -143,13 +152,16 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           amountNanos: request.amountNanosUsd,
           ttlMs: durationMs(request.ttl, 'ttl'),
         });
+        describeCall(budgetAttributes({ reservationId: reservation.reservationId }));
         return { reservationId: reservation.reservationId, expireTime: timestampFromDate(reservation.expireTime), remainingNanosUsd: reservation.remainingNanos };
       }),
 
     settleBudget: (request, context) =>
       mapped(async () => {
         authorize(principalOf(context), 'hold-budget');
+        describeCall(budgetAttributes({ reservationId: request.reservationId }));
         const result = await budgets.settle({ reservationId: request.reservationId, actualNanos: request.actualNanosUsd });
+        describeCall(holdOwner(result.teamId, result.project));
         return { remainingNanosUsd: result.remainingNanos, settledNow: result.settledNow };
       }),
 

@@ -39,8 +39,11 @@ export interface Budgets {
    * Idempotent by request id.
    */
   reserve(input: { requestId: string; teamId: string; project: string; amountNanos: bigint; ttlMs?: number }): Promise<Reservation>;
-  /** Replaces a hold with the actual cost. Idempotent: a hold already settled, recorded or expired changes nothing. */
-  settle(input: { reservationId: string; actualNanos: bigint }): Promise<{ remainingNanos: bigint; settledNow: boolean }>;
+  /**
+   * Replaces a hold with the actual cost. Idempotent: a hold already settled, recorded or expired
+   * changes nothing. Also says whose hold it was (team and project), for the call's span.
+   */
+  settle(input: { reservationId: string; actualNanos: bigint }): Promise<{ remainingNanos: bigint; settledNow: boolean; teamId: string; project: string }>;
   /** Releases holds past their expiry (at most `limit` per call); returns how many. Safe to run on every replica at once. */
   releaseExpiredHolds(options?: { teamId?: string; limit?: number }): Promise<number>;
 }
@@ -299,7 +302,8 @@ export function createBudgets(options: BudgetsOptions): Budgets {
         const row = rows[0];
         if (!row) throw new NotFoundError(`reservation ${reservationId} does not exist`);
         const keys = heldKeys(row);
-        if (row.status !== 'held') return { remainingNanos: await remainingOver(tx, keys), settledNow: false };
+        const owner = { teamId: row.team_id, project: row.project };
+        if (row.status !== 'held') return { remainingNanos: await remainingOver(tx, keys), settledNow: false, ...owner };
         const at = now();
         let deltas: BudgetUsageDelta[];
         if (row.expires_at.getTime() <= at.getTime()) {
@@ -307,12 +311,12 @@ export function createBudgets(options: BudgetsOptions): Budgets {
           await tx.query(`UPDATE reservations SET status = 'expired' WHERE reservation_id = $1`, [reservationId]);
           deltas = keys.map((key) => ({ ...key, spentNanos: 0n, reservedNanos: -row.amount_nanos }));
           await applyBudgetDeltas(tx, deltas);
-          return { remainingNanos: await remainingOver(tx, keys), settledNow: false };
+          return { remainingNanos: await remainingOver(tx, keys), settledNow: false, ...owner };
         }
         await tx.query(`UPDATE reservations SET status = 'settled', actual_nanos = $2, settled_at = $3 WHERE reservation_id = $1`, [reservationId, actualNanos.toString(), at]);
         deltas = keys.map((key) => ({ ...key, spentNanos: actualNanos, reservedNanos: -row.amount_nanos }));
         await applyBudgetDeltas(tx, deltas);
-        return { remainingNanos: await remainingOver(tx, keys), settledNow: true };
+        return { remainingNanos: await remainingOver(tx, keys), settledNow: true, ...owner };
       });
     },
 

@@ -1,4 +1,6 @@
-// Composition root of the billing service: config → database → migrations → gRPC server; SIGTERM → drain.
+// Composition root of the billing service: telemetry first (it must patch @grpc/grpc-js before it loads),
+// then config → database → migrations → gRPC server; SIGTERM → drain → close the database → flush telemetry.
+import { telemetry } from '@switchyard/telemetry/register';
 import { createApiKeyAuthenticator, createApiKeyStore, createLogger } from '@switchyard/grpc-kit';
 import { defaultPriceCatalog } from '@switchyard/pricing';
 import { createBilling, prepareBillingDatabase, startBillingServer } from './billing-app';
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     server
       .shutdown()
       .then(() => database.close())
+      .then(() => telemetry.shutdown()) // last: flushes the spans of the drained calls
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

@@ -1,5 +1,7 @@
-// Composition root of the evaluator: config → database → suites → model callers → evaluator →
-// gRPC server → resume unfinished runs; SIGTERM → drain, stop (runs stay resumable), close.
+// Composition root of the evaluator: telemetry first (it must patch @grpc/grpc-js before it loads),
+// then config → database → suites → model callers → evaluator → gRPC server → resume unfinished
+// runs; SIGTERM → drain, stop (runs stay resumable), close, flush telemetry.
+import { telemetry } from '@switchyard/telemetry/register';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { createApiKeyAuthenticator, createApiKeyStore, createLogger } from '@switchyard/grpc-kit';
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
         providerCaller?.close();
         return database.close();
       })
+      .then(() => telemetry.shutdown()) // last: flushes the spans of the drained calls
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

@@ -60,7 +60,7 @@ describe('budget gate', () => {
     expect(gate.billingDown()).toBe(true);
     const started = Date.now();
     expect(await gate.reserve(hold('acme', 'down-fast'))).toEqual({ reservationId: '', checked: false });
-    expect(Date.now() - started).toBeLessThan(50);
+    expect(Date.now() - started).toBeLessThan(250); // no 300 ms timeout: the breaker answers at once
     expect(unchecked).toHaveLength(3);
   });
 

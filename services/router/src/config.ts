@@ -49,8 +49,10 @@ export const routerConfigSchema = z.object({
     .object({
       address: hostPort,
       apiKey: z.string().optional(),
-      /** How often GetQualityScores is re-read, ms. */
+      /** How often GetQualityScores and the models' GetModelStatus are re-read, ms. */
       refreshMs: z.number().int().positive().default(60_000),
+      /** Online-sampling submissions in flight before new samples are dropped. */
+      maxInFlightSamples: z.number().int().positive().default(64),
     })
     .optional(),
   outbox: z
@@ -119,8 +121,6 @@ export const routerConfigSchema = z.object({
     })
     .prefault({}),
   logLevel: z.string().default('info'),
-  /** Log prompt and completion text (never on by default). */
-  captureContent: z.boolean().default(false),
 });
 
 /** The parsed, frozen router configuration. */

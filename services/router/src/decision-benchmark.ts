@@ -88,6 +88,8 @@ function demoCandidates(): RouteCandidate[] {
 export interface DecisionResult {
   classifier: string;
   decisionUs: Percentiles;
+  /** p99 of each pass of `decisions / passes` decisions (a pass disturbed by other jobs shows up alone). */
+  passP99Us: number[];
   classifyUs: Percentiles;
   chooseUs: Percentiles;
   rules: Record<string, number>;
@@ -142,17 +144,26 @@ export function measureDecision(classifier: PromptClassifier, decisions: number)
   const choose: number[] = [];
   const rules: Record<string, number> = {};
   const split = { classify: 0, choose: 0 };
+  const passes = 5;
+  const passP99Us: number[] = [];
+  let pass: number[] = [];
   for (let i = 0; i < decisions; i++) {
     const request = requests[i % requests.length]!;
     const start = process.hrtime.bigint();
     const choice = decide(request);
-    total.push(Number(process.hrtime.bigint() - start) / 1000);
+    const us = Number(process.hrtime.bigint() - start) / 1000;
+    total.push(us);
+    pass.push(us);
+    if (pass.length === Math.ceil(decisions / passes) || i === decisions - 1) {
+      passP99Us.push(percentiles(pass).p99);
+      pass = [];
+    }
     if (choice.ok) rules[choice.rule] = (rules[choice.rule] ?? 0) + 1;
     decide(request, split);
     classify.push(split.classify);
     choose.push(split.choose);
   }
-  return { classifier: classifier.version, decisionUs: percentiles(total), classifyUs: percentiles(classify), chooseUs: percentiles(choose), rules };
+  return { classifier: classifier.version, decisionUs: percentiles(total), passP99Us, classifyUs: percentiles(classify), chooseUs: percentiles(choose), rules };
 }
 
 /** Result of the outbox benchmark at one concurrency. */

@@ -1,6 +1,6 @@
 /**
- * The router's composition root: reads the config once (file named by SWITCHYARD_ROUTER_CONFIG or
- * `--config`, then SWITCHYARD_* overrides), starts the router, prints one JSON line
+ * The router's composition root: reads the config once (file named by `--config`,
+ * SWITCHYARD_ROUTER_CONFIG or SWITCHYARD_CONFIG_FILE, then SWITCHYARD_* overrides), starts the router, prints one JSON line
  * `{"event":"listening","address":...}` on stdout once serving, and shuts down gracefully on
  * SIGTERM/SIGINT (drain calls, flush the usage outbox, exit), with a forced exit behind it.
  */
@@ -11,7 +11,7 @@ import { startRouter } from './router-server';
 
 async function main(): Promise<void> {
   const flag = process.argv.indexOf('--config');
-  const file = flag > 0 ? process.argv[flag + 1] : process.env['SWITCHYARD_ROUTER_CONFIG'];
+  const file = flag > 0 ? process.argv[flag + 1] : process.env['SWITCHYARD_ROUTER_CONFIG'] || process.env['SWITCHYARD_CONFIG_FILE'] || undefined;
   const config = loadConfig(routerConfigSchema, { file, env: process.env, envPrefix: 'SWITCHYARD_' });
   const logger = createLogger({ service: 'router', level: config.logLevel });
   const running = await startRouter(config, { logger });

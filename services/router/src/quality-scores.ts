@@ -1,3 +1,4 @@
+import { evaluator as evaluatorPb } from '@switchyard/contracts';
 import type { EvaluatorServiceClient } from '@switchyard/sdk';
 import type { Logger } from 'pino';
 import type { QualityLookup } from './policy/choose-route';
@@ -16,10 +17,15 @@ export function createPriorQuality(policy: PolicyInput): QualityLookup {
   return { lookup: (key, taskClass) => ({ score: prior(policyOf(policy), key, taskClass), source: 'prior' }) };
 }
 
+/** A model's standing with the evaluator's validation gate and online scores. */
+export type EvaluatorStatus = 'unvalidated' | 'validated' | 'rejected' | 'demoted';
+
 /** Quality scores: the evaluator's measurements when it has enough samples, else the policy's priors. */
 export interface QualityScores extends QualityLookup {
-  /** Re-reads the evaluator's scores now. */
+  /** Re-reads the evaluator's scores (and the statuses of `models()`) now. */
   refresh(): Promise<void>;
+  /** The evaluator's status of a `provider/model`; undefined without an evaluator or before it answered. */
+  status(key: string): EvaluatorStatus | undefined;
   /** Expected quality per task class name for one `provider/model`. */
   byTaskClass(key: string): Record<string, number>;
   /** Stops the refresh timer. */
@@ -31,11 +37,20 @@ export interface QualityScoresOptions {
   /** The routing policy (priors and `evaluatorMinSamples`); a function to follow reloads. */
   policy: PolicyInput;
   /** The evaluator client; without one only priors are used. */
-  evaluator?: Pick<EvaluatorServiceClient, 'getQualityScores'>;
+  evaluator?: Pick<EvaluatorServiceClient, 'getQualityScores' | 'getModelStatus'>;
+  /** The models whose status to read (`provider/model`), e.g. the catalog's. */
+  models?: () => readonly string[];
   /** Refresh interval, ms; 0 = no timer. */
   refreshMs?: number;
   logger?: Logger;
 }
+
+const STATUS_NAMES: Record<number, EvaluatorStatus> = {
+  [evaluatorPb.ModelStatus.UNSPECIFIED]: 'unvalidated',
+  [evaluatorPb.ModelStatus.VALIDATED]: 'validated',
+  [evaluatorPb.ModelStatus.REJECTED]: 'rejected',
+  [evaluatorPb.ModelStatus.DEMOTED]: 'demoted',
+};
 
 /** `TASK_CLASS_CODE`, `Code` or `code` → `code`. */
 function taskClassName(raw: string): TaskClassName | undefined {
@@ -50,6 +65,7 @@ function taskClassName(raw: string): TaskClassName | undefined {
 export function createQualityScores(options: QualityScoresOptions): QualityScores {
   // model name as the evaluator gives it ("provider/model" or a bare model id) → task class → mean
   let measured = new Map<string, Map<TaskClassName, number>>();
+  let statuses = new Map<string, EvaluatorStatus>();
 
   const lookup: QualityLookup['lookup'] = (key, taskClass) => {
     const score = measured.get(key)?.get(taskClass) ?? measured.get(key.slice(key.indexOf('/') + 1))?.get(taskClass);
@@ -74,6 +90,20 @@ export function createQualityScores(options: QualityScoresOptions): QualityScore
     } catch (error) {
       options.logger?.warn({ err: (error as Error).message }, 'evaluator quality scores unavailable; keeping the last scores and priors');
     }
+    const keys = [...new Set(options.models?.() ?? [])];
+    if (keys.length === 0) return;
+    const next = new Map(statuses);
+    await Promise.all(
+      keys.map(async (key) => {
+        try {
+          const response = await options.evaluator!.getModelStatus({ model: key }, { timeoutMs: 5000 });
+          next.set(key, STATUS_NAMES[response.status] ?? 'unvalidated');
+        } catch {
+          // keep the last known status
+        }
+      }),
+    );
+    statuses = next;
   };
   const timer = options.evaluator && options.refreshMs ? setInterval(() => void refresh(), options.refreshMs) : undefined;
   timer?.unref();
@@ -81,6 +111,7 @@ export function createQualityScores(options: QualityScoresOptions): QualityScore
   return {
     lookup,
     refresh,
+    status: (key) => statuses.get(key),
     byTaskClass(key) {
       const out: Record<string, number> = {};
       for (const taskClass of TASK_CLASS_NAMES) out[taskClass] = Math.round(lookup(key, taskClass).score * 10_000) / 10_000;

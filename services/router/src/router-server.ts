@@ -10,6 +10,7 @@ import { createBudgetGate } from './budget';
 import type { RouterConfig } from './config';
 import { createLatencyTracker } from './latency-tracker';
 import { createModelCatalog, type ModelCatalog } from './model-catalog';
+import { createOnlineSampler } from './online-sampler';
 import { createPolicySource, type PolicySource } from './policy/policy-loader';
 import { createPriceSource } from './price-source';
 import { createQualityScores } from './quality-scores';
@@ -73,6 +74,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     breakerThreshold: config.budget.breakerThreshold,
     breakerHalfOpenMs: config.budget.breakerHalfOpenMs,
     logger,
+    onUnchecked: (teamId) => options.hooks?.onBudgetUnchecked?.(teamId),
   });
   const prices = createPriceSource({
     shipped: options.shippedPrices ?? defaultPriceCatalog(),
@@ -86,6 +88,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     consecutiveFailures: config.circuit.consecutiveFailures,
     halfOpenAfterMs: config.circuit.halfOpenAfterMs,
     logger,
+    onCircuitChange: (deployment, state) => options.hooks?.onCircuitChange?.(deployment, state),
   });
   const catalog = createModelCatalog({
     adapters: config.adapters.map((a) => ({ name: a.name, address: a.address, client: pool.client(a.name) })),
@@ -94,9 +97,16 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     logger,
   });
   const evaluatorClient = config.evaluator ? createEvaluatorClient(config.evaluator.address, { apiKey: config.evaluator.apiKey }) : undefined;
-  const quality = createQualityScores({ policy: () => policy.current(), evaluator: evaluatorClient, refreshMs: config.evaluator?.refreshMs, logger });
-  // Start-up reads run in parallel; each keeps its fallback (shipped prices, priors, "adapter down") on failure.
-  await Promise.all([prices.refresh(), catalog.refresh(), quality.refresh()]);
+  const quality = createQualityScores({
+    policy: () => policy.current(),
+    evaluator: evaluatorClient,
+    models: () => catalog.entries().map((e) => e.key),
+    refreshMs: config.evaluator?.refreshMs,
+    logger,
+  });
+  // Start-up reads; each keeps its fallback (shipped prices, priors, "adapter down") on failure.
+  await Promise.all([prices.refresh(), catalog.refresh()]);
+  await quality.refresh();
 
   const classifier = options.classifier ?? (config.classifier.kind === 'heuristic' ? createHeuristicClassifier() : createLearnedClassifier());
   const latency = createLatencyTracker({ window: config.latency.window, minSamples: config.latency.minSamples });
@@ -112,6 +122,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     budget,
     outbox,
     timings: { defaultDeadlineMs: config.defaultDeadlineMs, deadlineMarginMs: config.deadlineMarginMs, firstByteTimeoutMs: config.firstByteTimeoutMs },
+    sampler: evaluatorClient ? createOnlineSampler({ client: evaluatorClient, maxInFlight: config.evaluator?.maxInFlightSamples, logger }) : undefined,
     logger,
     hooks: options.hooks,
   });

@@ -47,6 +47,15 @@ describe('router over real gRPC with fake adapters and billing', () => {
       expect(response.traceId).toMatch(/^[0-9a-f]{32}$/);
     });
 
+    it('reports one trace id and propagates it to the adapter (or continues the caller\'s trace)', async () => {
+      const own = await f.client.generate(ask(EASY, { context: { requestId: 'trace-1' } }));
+      expect(f.cheapA.calls.find((c) => c.requestId === 'trace-1')?.traceparent).toContain(`-${own.traceId}-`);
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const continued = await f.client.generate(ask(EASY, { context: { requestId: 'trace-2' } }), { metadata: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+      expect(continued.traceId).toBe(traceId);
+      expect(f.cheapA.calls.find((c) => c.requestId === 'trace-2')?.traceparent).toBe(`00-${traceId}-00f067aa0ba902b7-01`);
+    });
+
     it('sends a hard prompt to the strong model', async () => {
       const response = await f.client.generate(ask(HARD));
       expect(chosen(response.route)).toBe('claude-sonnet-4-5@strong-a');

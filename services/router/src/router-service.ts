@@ -17,11 +17,12 @@ import type { Logger } from 'pino';
 import { AttemptFailure, CircuitOpenError, type AdapterPool } from './adapter-pool';
 import type { BudgetGate, BudgetHold } from './budget';
 import type { LatencyTracker } from './latency-tracker';
+import type { OnlineSampler } from './online-sampler';
 import type { ModelCatalog } from './model-catalog';
 import { AUTO_ALIAS, chooseRoute, type RouteCandidate, type RouteChoice, type RouteRefusal } from './policy/choose-route';
 import type { PolicySource } from './policy/policy-loader';
 import { anyModelMatches, type TeamPolicy } from './policy/policy-schema';
-import { durationFromMs, routeDecisionInit, type RouteDecisionInit } from './policy/route-decision';
+import { classificationInit, durationFromMs, routeDecisionInit, type RouteDecisionInit } from './policy/route-decision';
 import type { PriceSource } from './price-source';
 import { readPrompt, type PromptReading } from './prompt-reading';
 import type { QualityScores } from './quality-scores';
@@ -49,9 +50,28 @@ export interface RoutedRequestSummary {
   classification?: PromptClassification;
 }
 
-/** Optional hooks; none of them may throw. */
+/** One call to an adapter, as reported to hooks. */
+export interface AttemptSummary {
+  requestId: string;
+  teamId: string;
+  model: { provider: string; model: string; deployment: string };
+  /** gRPC status code name, `OK` on success. */
+  statusCode: string;
+  durationMs: number;
+  /** 1 for the first attempt; more means a fallback. */
+  attempt: number;
+}
+
+/** Optional hooks for telemetry (metrics, logs); none of them may throw. */
 export interface RouterHooks {
+  /** Every routed request, once it ends (success or failure). */
   onRequestFinished?(summary: RoutedRequestSummary): void;
+  /** Every adapter call. */
+  onAttemptFinished?(attempt: AttemptSummary): void;
+  /** A deployment's circuit changed state. */
+  onCircuitChange?(deployment: string, state: 'open' | 'half_open' | 'closed'): void;
+  /** A request went ahead without a budget check because billing was unreachable (fail-open). */
+  onBudgetUnchecked?(teamId: string): void;
 }
 
 /** Timing settings of the request path. */
@@ -78,6 +98,8 @@ export interface RouterServiceOptions {
   budget: BudgetGate;
   outbox: Pick<UsageOutbox, 'append'>;
   timings: RouterTimings;
+  /** Online sampling for the evaluator (teams with `onlineSampleRate` > 0 only). */
+  sampler?: OnlineSampler;
   logger?: Logger;
   hooks?: RouterHooks;
 }
@@ -87,6 +109,8 @@ interface RoutePlan {
   teamPolicy: TeamPolicy;
   requestId: string;
   traceId: string;
+  /** `traceparent` to send to adapters when no OpenTelemetry SDK propagates one. */
+  traceparent?: string;
   reading: PromptReading;
   classification: PromptClassification;
   choice: RouteChoice;
@@ -151,7 +175,7 @@ function ms(from: number): number {
 
 /** Creates the RouterService implementation. */
 export function createRouterService(options: RouterServiceOptions): RouterServiceImplementation {
-  const { policy, classifier, catalog, pool, quality, latency, prices, budget, outbox, timings, logger, hooks } = options;
+  const { policy, classifier, catalog, pool, quality, latency, prices, budget, outbox, timings, sampler, logger, hooks } = options;
 
   const finish = (summary: RoutedRequestSummary) => {
     try {
@@ -182,7 +206,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       teamId,
       policy: policy.current(),
       teamPolicy,
-      candidates: buildCandidates({ catalog, pool, latency, prices }, new Date()),
+      candidates: buildCandidates({ catalog, pool, latency, prices, quality }, new Date()),
       classification,
       quality,
       request: {
@@ -201,7 +225,8 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       },
     });
     if (!choice.ok) throw refusalToFailure(choice);
-    return { teamId, teamPolicy, requestId, traceId: traceIdOf(context).traceId, reading, classification, choice, decision: routeDecisionInit(choice, classification) };
+    const trace = traceIdOf(context);
+    return { teamId, teamPolicy, requestId, traceId: trace.traceId, traceparent: trace.forward, reading, classification, choice, decision: routeDecisionInit(choice, classification) };
   };
 
   const deadlineOf = (context: ServerCallContext) => (context.deadline ? context.deadline.getTime() : Date.now() + timings.defaultDeadlineMs);
@@ -268,12 +293,14 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
     }
   };
 
-  const attemptRecord = (candidate: RouteCandidate, code: number, message: string, durationMs: number) => ({
-    model: { ...candidate.ref },
-    statusCode: statusCodeName(code),
-    errorMessage: message,
-    duration: durationFromMs(durationMs),
-  });
+  const attemptRecord = (p: RoutePlan, attempts: unknown[], candidate: RouteCandidate, code: number, message: string, durationMs: number) => {
+    try {
+      hooks?.onAttemptFinished?.({ requestId: p.requestId, teamId: p.teamId, model: { ...candidate.ref }, statusCode: statusCodeName(code), durationMs, attempt: attempts.length + 1 });
+    } catch (error) {
+      logger?.warn({ err: (error as Error).message }, 'onAttemptFinished hook threw');
+    }
+    return { model: { ...candidate.ref }, statusCode: statusCodeName(code), errorMessage: message, duration: durationFromMs(durationMs) };
+  };
 
   /** The error to return when every candidate failed before answering. */
   const exhaustedFailure = (failures: AttemptFailure[], skipped: string[], deadlinePassed: boolean): ServiceFailure => {
@@ -314,7 +341,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       const p = plan(request, context, false);
       const deadlineAt = deadlineOf(context);
       const hold = await reserve(p, request, deadlineAt);
-      const { forward } = traceIdOf(context);
+      const forward = p.traceparent;
       const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
       const failures: AttemptFailure[] = [];
       const skipped: string[] = [];
@@ -367,7 +394,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
               continue;
             }
             const failure = attemptFailure(error, candidate, callerDeadline, false);
-            attempts.push(attemptRecord(candidate, failure.code, failure.message, elapsed));
+            attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed));
             if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
             if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
             if (failure.code === status.DEADLINE_EXCEEDED && callerDeadline) {
@@ -383,13 +410,16 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
           // Success: account durably, then answer.
           const elapsed = ms(attemptStarted);
           latency.record(latencyKey(candidate.ref), elapsed);
-          attempts.push(attemptRecord(candidate, status.OK, '', elapsed));
+          attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed));
           p.decision.chosen = { ...candidate.ref };
           p.decision.fallbacks = attempts.length - 1;
           const at = new Date();
           const cost = priceUsage(candidate, response.usage, p.teamPolicy, at);
           await account(usageRecord(p, request, candidate, response.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS));
           finish(summary(status.OK, { chosen: { ...candidate.ref }, usage: response.usage, costNanos: cost.nanosUsd }));
+          if (sampler?.shouldSample(p.teamPolicy.onlineSampleRate)) {
+            sampler.submit({ requestId: p.requestId, teamId: p.teamId, model: { ...candidate.ref }, classification: classificationInit(p.classification), messages: request.messages, reply: response.message });
+          }
           return {
             message: response.message,
             finishReason: response.finishReason,
@@ -416,7 +446,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       const p = plan(request, context, true);
       const deadlineAt = deadlineOf(context);
       const hold = await reserve(p, request, deadlineAt);
-      const { forward } = traceIdOf(context);
+      const forward = p.traceparent;
       const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
       const failures: AttemptFailure[] = [];
       const skipped: string[] = [];
@@ -493,7 +523,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
               continue;
             }
             const failure = attemptFailure(error, candidate, callerDeadline, false);
-            attempts.push(attemptRecord(candidate, failure.code, failure.message, elapsed));
+            attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed));
             if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
             if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
             failures.push(failure);
@@ -505,7 +535,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
           }
           const elapsed = ms(attemptStarted);
           latency.record(latencyKey(candidate.ref), elapsed);
-          attempts.push(attemptRecord(candidate, status.OK, '', elapsed));
+          attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed));
           p.decision.chosen = { ...candidate.ref };
           p.decision.fallbacks = attempts.length - 1;
           committed = { candidate, controller, iterator: iterator! };
@@ -520,6 +550,8 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
 
       // Phase 2: relay. After the first event there is no silent fallback.
       const { candidate, controller, iterator } = committed;
+      // Only a sampled stream keeps its reply text, for the evaluator.
+      const sample = sampler?.shouldSample(p.teamPolicy.onlineSampleRate) ? { text: '', toolCalls: new Map<number, { id: string; name: string; argumentsJson: string }>() } : undefined;
       try {
         let event: provider.StreamGenerateResponse | undefined = first;
         while (event) {
@@ -527,6 +559,16 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
             const delta = event.event.value;
             deliveredChars += delta.text.length + (delta.toolCall?.argumentsJsonDelta.length ?? 0);
             firstDeltaAt ??= performance.now();
+            if (sample) {
+              sample.text += delta.text;
+              if (delta.toolCall) {
+                const call = sample.toolCalls.get(delta.toolCall.index) ?? { id: '', name: '', argumentsJson: '' };
+                call.id ||= delta.toolCall.id;
+                call.name ||= delta.toolCall.name;
+                call.argumentsJson += delta.toolCall.argumentsJsonDelta;
+                sample.toolCalls.set(delta.toolCall.index, call);
+              }
+            }
             yield {
               event: {
                 case: 'delta',
@@ -545,6 +587,16 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
             accounted = true;
             await account(usageRecord(p, request, candidate, final.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS));
             finish(summary(status.OK, { usage: final.usage, costNanos: cost.nanosUsd }));
+            if (sample && sampler) {
+              sampler.submit({
+                requestId: p.requestId,
+                teamId: p.teamId,
+                model: { ...candidate.ref },
+                classification: classificationInit(p.classification),
+                messages: request.messages,
+                reply: { role: common.Role.ASSISTANT, parts: sample.text ? [{ kind: { case: 'text', value: sample.text } }] : [], toolCalls: [...sample.toolCalls.values()] },
+              });
+            }
             yield {
               event: {
                 case: 'final',

@@ -15,6 +15,7 @@ import { createBillingClient } from '@switchyard/sdk';
 import { billingPlan, toYaml } from '../../stack/src/stack-config';
 import { startServiceProcess, type ServiceProcess } from '../../stack/src/service-process';
 import { ensureStackKeys } from '../../stack/src/stack-keys';
+import { trackChildProcess, untrackChildProcess } from './child-cleanup';
 import type { WatchedProcess } from './process-stats';
 
 /** The model every benchmark request asks for (pinned, so routing is deterministic). */
@@ -54,6 +55,7 @@ export function childEnvironment(extra: Record<string, string | undefined> = {})
 export async function startBenchUpstream(repoRoot: string): Promise<BenchUpstream> {
   const [executable, ...args] = nodeCommand(repoRoot, 'tools/bench/src/upstream-process.ts');
   const child: ChildProcess = spawn(executable!, args, { cwd: repoRoot, env: childEnvironment() as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'inherit'] });
+  trackChildProcess(child.pid);
   const lines: Interface = createInterface({ input: child.stdout! });
   const replies: Array<(line: string) => void> = [];
   const ready = new Promise<{ upstream: string; apiKey: string; otlp: string }>((resolve, reject) => {
@@ -93,6 +95,7 @@ export async function startBenchUpstream(repoRoot: string): Promise<BenchUpstrea
         const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
         child.once('exit', () => {
           clearTimeout(kill);
+          untrackChildProcess(child.pid);
           resolve();
         });
         child.stdin!.end();
@@ -110,6 +113,8 @@ export interface BenchStackOptions {
   tracing?: boolean;
   /** Extra Node flags per service, e.g. `{ router: ['--cpu-prof', '--cpu-prof-dir=/tmp/p'] }`. */
   nodeFlags?: Partial<Record<'billing' | 'adapter-openai' | 'router', string[]>>;
+  /** billing's PostgreSQL (a scratch database); default embedded PGlite in `stateDir`. */
+  billingDatabaseUrl?: string;
   /** The team's monthly budget, USD (so every request's hold is checked against a real budget). */
   budgetUsd?: number;
   /** Every line the services print. */
@@ -139,6 +144,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     ? { OTEL_EXPORTER_OTLP_ENDPOINT: upstream.otlpEndpoint, OTEL_TRACES_EXPORTER: 'otlp', OTEL_LOG_LEVEL: 'error' }
     : { OTEL_SDK_DISABLED: 'true' };
   const children: ServiceProcess[] = [];
+  // childEnvironment drops DATABASE_URL from the parent: billing gets one only when asked for.
 
   const start = async (name: 'billing' | 'adapter-openai' | 'router', entry: string, config: Record<string, unknown>, env: Record<string, string> = {}) => {
     const configFile = join(configDir, `${name}.yaml`);
@@ -153,17 +159,23 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       restartBackoffMs: { initial: 3_600_000, max: 3_600_000 },
     });
     children.push(child);
+    trackChildProcess(child.pid);
     return child;
   };
   const stop = async () => {
-    for (const name of ['router', 'adapter-openai', 'billing']) await Promise.all(children.filter((c) => c.name === name).map((c) => c.stop(15_000)));
+    for (const name of ['router', 'adapter-openai', 'billing']) {
+      await Promise.all(children.filter((c) => c.name === name).map(async (c) => {
+        await c.stop(15_000);
+        untrackChildProcess(c.pid);
+      }));
+    }
   };
 
   try {
     const layout = { repoRoot, stateDir, routerListen: '127.0.0.1:0', httpListen: '127.0.0.1:0' };
     const billingConfig = billingPlan(layout).config;
     const [billingProcess, adapter] = await Promise.all([
-      start('billing', 'services/billing/src/main.ts', { ...billingConfig, auth: { apiKeysFile: keyFile } }),
+      start('billing', 'services/billing/src/main.ts', { ...billingConfig, auth: { apiKeysFile: keyFile } }, options.billingDatabaseUrl ? { DATABASE_URL: options.billingDatabaseUrl } : {}),
       start(
         'adapter-openai',
         'services/adapter-openai/src/main.ts',

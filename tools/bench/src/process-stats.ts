@@ -2,7 +2,7 @@
  * CPU time and memory of processes, read from Linux's /proc (no dependencies, no sampling
  * overhead in the measured process). Elsewhere every reading is NaN.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
 
@@ -51,4 +51,19 @@ export function cpuPerRequest(before: Record<string, number>, after: Record<stri
 export function selfCpuMs(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
+}
+
+/** PostgreSQL backend processes serving `database` (their process title names it), from /proc. */
+export function postgresBackends(database: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (title.startsWith('postgres: ') && title.includes(` ${database} `)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
 }

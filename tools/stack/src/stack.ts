@@ -36,9 +36,18 @@ function childEnv(env: Record<string, string | undefined>, name: string, configF
   const inherited = Object.fromEntries(
     Object.entries(env).filter(([key]) => !key.startsWith('SWITCHYARD_') && !['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'DATABASE_URL'].includes(key)),
   );
+  // With OTEL_METRICS_EXPORTER=prometheus every child serves its own /metrics, so each gets its own port:
+  // the base (OTEL_EXPORTER_PROMETHEUS_PORT, else 9464) plus the child's place below; base 0 (any free
+  // port) stays 0, as does a child not listed here.
+  const scrapeOrder = ['router', 'http-edge', 'billing', 'evaluator', 'adapter-openai', 'adapter-anthropic', 'adapter-vllm-qwen', 'adapter-in-house', 'adapter-deepinfra'];
+  const prometheus = (env.OTEL_METRICS_EXPORTER ?? '').split(',').some((exporter) => exporter.trim() === 'prometheus');
+  const basePort = Number(env.OTEL_EXPORTER_PROMETHEUS_PORT || 9464);
+  const place = scrapeOrder.indexOf(name);
+  const prometheusPort = Number.isInteger(basePort) && basePort > 0 && place >= 0 ? basePort + place : 0;
   return {
     ...inherited,
     OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ? `${env.OTEL_SERVICE_NAME}-${name}` : `switchyard-${name}`,
+    ...(prometheus ? { OTEL_EXPORTER_PROMETHEUS_PORT: String(prometheusPort) } : {}),
     SWITCHYARD_CONFIG_FILE: configFile,
     SWITCHYARD_ROUTER_CONFIG: configFile,
     SWITCHYARD_HTTP_EDGE_CONFIG: configFile,

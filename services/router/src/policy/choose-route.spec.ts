@@ -129,6 +129,11 @@ describe('chooseRoute picks by policy', () => {
     ['canary draw outside the share', { classification: classification('chat', 0.1), request: facts({ canaryDraw: 0.15 }) }, 'vllm-qwen/qwen2.5-7b-instruct cheapest_meeting_quality'],
     ['canary only for its task classes', { classification: classification('code', 0.1), request: facts({ canaryDraw: 0.05 }) }, 'vllm-qwen/qwen2.5-7b-instruct cheapest_meeting_quality'],
     ['no canary for safety-sensitive prompts', { classification: classification('chat', 0.1, 0.9), request: facts({ canaryDraw: 0.05 }) }, 'openai/gpt-4.1 safety_override'],
+    ['a model rejected by the evaluator is never chosen', { classification: classification('chat', 0.1), candidates: [strong(), mini(), qwen({ evaluatorStatus: 'rejected' })] }, 'openai/gpt-4.1-mini cheapest_meeting_quality'],
+    ['a demoted model is skipped while others remain', { classification: classification('chat', 0.1), candidates: [strong(), qwen({ evaluatorStatus: 'demoted' })] }, 'openai/gpt-4.1 cheapest_meeting_quality'],
+    ['a demoted model still answers when it is the only one', { classification: classification('chat', 0.1), candidates: [qwen({ evaluatorStatus: 'demoted' })] }, 'vllm-qwen/qwen2.5-7b-instruct cheapest_meeting_quality'],
+    ['no canary traffic before the evaluator validated the model', { classification: classification('chat', 0.1), request: facts({ canaryDraw: 0.05 }), candidates: [strong(), qwen(), { ...inHouse(), evaluatorStatus: 'unvalidated' as const }] }, 'vllm-qwen/qwen2.5-7b-instruct cheapest_meeting_quality'],
+    ['canary traffic once validated', { classification: classification('chat', 0.1), request: facts({ canaryDraw: 0.05 }), candidates: [strong(), qwen(), { ...inHouse(), evaluatorStatus: 'validated' as const }] }, 'in-house/support-llama-8b-ft canary'],
     ['caller cost cap excludes the expensive models', { classification: classification('math', 0.9), request: facts({}, { maxCostNanosUsd: 200_000n }) }, 'vllm-qwen/qwen2.5-7b-instruct best_available'],
   ];
   it.each(cases)('%s', (_name, input, expected) => {
@@ -187,7 +192,7 @@ describe('chooseRoute explains itself', () => {
     const result = route({ classification: classification('chat', 0.1), candidates: [strong(), qwen()].map((c) => ({ ...c, p90LatencyMs: 5000 })) });
     if (!result.ok) throw new Error(result.message);
     expect(result.tryOrder).toHaveLength(2);
-    expect(result.reason).toContain('latency objective 2000 ms relaxed');
+    expect(result.reason).toContain('latency objective 2000 ms relaxed (every available candidate misses them)');
   });
 
   it('holds the maximum cost over every candidate it may try', () => {

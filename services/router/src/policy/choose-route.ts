@@ -38,6 +38,8 @@ export interface RouteCandidate {
   circuit: CircuitView;
   /** Observed p90 latency, ms, once enough samples exist. */
   p90LatencyMs?: number;
+  /** The evaluator's standing of the model; undefined when no evaluator is configured or it has not answered. */
+  evaluatorStatus?: 'unvalidated' | 'validated' | 'rejected' | 'demoted';
 }
 
 /** Expected quality per model and task class: the evaluator's measurement when it has one, else a prior. */
@@ -257,6 +259,7 @@ export function chooseRoute(input: ChooseRouteInput): RouteChoice | RouteRefusal
     else if (request.maxOutputTokens !== undefined && request.maxOutputTokens > caps.maxOutputTokens) reason = `max output ${caps.maxOutputTokens} < ${request.maxOutputTokens} requested`;
     else if (safetyApplies && !anyModelMatches(effective.safetyModels, candidate.key)) reason = 'not a safety model (the prompt is safety-sensitive)';
     else if (!candidate.price) reason = `no price for ${candidate.key} in the catalog`;
+    else if (candidate.evaluatorStatus === 'rejected') reason = "rejected by the evaluator's validation gate";
     if (reason) kind = 'static';
     else {
       staticPass++;
@@ -268,7 +271,10 @@ export function chooseRoute(input: ChooseRouteInput): RouteChoice | RouteRefusal
         if (!candidate.adapterAvailable) reason = candidate.adapterUnavailableReason || 'adapter not answering';
         else if (candidate.circuit === 'open') reason = 'circuit open';
         else if (candidate.circuit === 'half_open') reason = 'circuit half-open (a probe is in flight)';
-        else if (effective.latencyObjectiveMs !== undefined && candidate.p90LatencyMs !== undefined && candidate.p90LatencyMs > effective.latencyObjectiveMs) {
+        else if (candidate.evaluatorStatus === 'demoted') {
+          reason = 'demoted by the evaluator (online scores below its threshold)';
+          kind = 'latency';
+        } else if (effective.latencyObjectiveMs !== undefined && candidate.p90LatencyMs !== undefined && candidate.p90LatencyMs > effective.latencyObjectiveMs) {
           reason = `observed p90 ${Math.round(candidate.p90LatencyMs)} ms > objective ${effective.latencyObjectiveMs} ms`;
           kind = 'latency';
         }
@@ -291,13 +297,14 @@ export function chooseRoute(input: ChooseRouteInput): RouteChoice | RouteRefusal
   let eligible = scores.filter((s) => s.eligible);
   let latencyNote = '';
   if (eligible.length === 0 && latencyOnly.length > 0) {
-    // The objective is soft: when every available candidate misses it, it is relaxed, not fatal.
+    // Soft exclusions (latency objective, evaluator demotion): when every available candidate has one, they are relaxed, not fatal.
+    const limits = new Set(latencyOnly.map((x) => (x.exclusionReason.startsWith('demoted') ? 'evaluator demotions' : `latency objective ${effective.latencyObjectiveMs} ms`)));
+    latencyNote = `; ${[...limits].join(' and ')} relaxed (every available candidate misses them)`;
     for (const s of latencyOnly) {
       s.eligible = true;
       s.exclusionReason = '';
     }
     eligible = latencyOnly;
-    latencyNote = `; latency objective ${effective.latencyObjectiveMs} ms relaxed (every available candidate exceeds it)`;
   }
   if (eligible.length === 0) return explainNoCandidate(input, scores, staticPass, costPass, estIn, request, effective);
 
@@ -386,7 +393,8 @@ function pickCanary(
     const start = cumulative;
     cumulative += share.weight;
     if (draw >= start && draw < cumulative) {
-      const score = eligible.find((s) => s.candidate.key === share.model);
+      // With an evaluator, a canary gets traffic only once it passed the validation gate.
+      const score = eligible.find((s) => s.candidate.key === share.model && (s.candidate.evaluatorStatus === undefined || s.candidate.evaluatorStatus === 'validated'));
       return score ? { score, weight: share.weight } : undefined;
     }
   }

@@ -55,8 +55,13 @@ export const teamPolicySchema = z.object({
   aliases: z.record(z.string().regex(/^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/), routingOverrideSchema).default({}),
   /** Overrides by feature tag, applied in this order for every tag the request carries. */
   tagOverrides: z.record(z.string().min(1), routingOverrideSchema).default({}),
-  /** Weighted canary shares for new models. */
+  /** Weighted canary shares for new models (with an evaluator: only once it validated them). */
   canary: z.array(canarySchema).default([]),
+  /**
+   * Share of this team's exchanges (prompt and reply) sent to the evaluator for online quality
+   * scoring. Content capture: 0 (the default) unless the team agreed to it.
+   */
+  onlineSampleRate: unit.default(0),
 });
 
 /** The whole policy file. */

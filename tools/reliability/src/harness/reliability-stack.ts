@@ -174,6 +174,8 @@ export async function startReliabilityStack(options: ReliabilityStackOptions): P
   };
 
   const close = async () => {
+    // RELIABILITY_DUMP=1 prints the tail of every process's output (for a failing CI run).
+    if (process.env.RELIABILITY_DUMP) for (const p of started) process.stdout.write(`--- ${p.name} ---\n${p.output.slice(-80).join('\n')}\n`);
     // Edge and routers first (a router flushes its outbox on SIGTERM), billing after them.
     const order = [started.filter((p) => p.name === 'http-edge'), started.filter((p) => p.name.startsWith('router')), started];
     for (const group of order) await Promise.all(group.map((p) => p.stop(10_000)));

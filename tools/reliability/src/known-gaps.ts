@@ -1,0 +1,34 @@
+// Gaps the suite found in services whose engineers are still finishing them (router, billing): the
+// fix belongs there, not here. A test that meets an open gap scopes its assertion to what is
+// implemented and reports the observation; closing a gap (open: false) turns the strict assertion
+// back on. Deterministic gaps are asserted to still exist, so a fix cannot go unnoticed. Each gap is
+// listed in docs/reliability.md ("Open findings").
+
+/** One finding and where its fix belongs. */
+export interface KnownGap {
+  /** Whether the gap is still open (the test then checks the scoped behaviour). */
+  open: boolean;
+  /** The file (and function) the fix belongs in. */
+  fixIn: string;
+  summary: string;
+}
+
+export const KNOWN_GAPS = {
+  billingCrashesOnDatabaseReset: {
+    open: true,
+    fixIn: 'services/billing/src/database/postgres-database.ts (createPostgresDatabase: a checked-out pg client has no error listener)',
+    summary:
+      "billing exits with an unhandled 'error' event (read ECONNRESET) when its PostgreSQL connection is reset while a client is checked out; a supervisor restart plus the router's outbox keep the ledger whole",
+  },
+  holdUnderestimatesNonLatinPrompts: {
+    open: true,
+    fixIn: 'services/router/src/prompt-reading.ts (estimatedInputTokens = characters / 4; the budget hold is built from it in policy/choose-route.ts)',
+    summary:
+      'the budget hold uses ~4 characters per token; CJK and other non-Latin text is 1–2 tokens per character, so the hold is smaller than the real cost and a budget that the holds fill can be overspent by the difference',
+  },
+} satisfies Record<string, KnownGap>;
+
+/** Prints a gap observation in the suite's report format. */
+export function reportGap(id: keyof typeof KNOWN_GAPS, observed: string): void {
+  process.stdout.write(`RELIABILITY ${JSON.stringify({ gap: id, open: KNOWN_GAPS[id].open, observed, fixIn: KNOWN_GAPS[id].fixIn })}\n`);
+}
