@@ -120,6 +120,37 @@ describe('startGrpcServer with the generated SDK client', () => {
     expect(failure.details.quotaFailure?.violations[0]?.subject).toBe('team:a');
   });
 
+  it('answers bytes that are not the request message with INVALID_ARGUMENT naming the problem, not INTERNAL', async () => {
+    const raw = new grpc.Client(server.address, grpc.credentials.createInsecure());
+    const call = (bytes: Uint8Array) =>
+      new Promise<grpc.ServiceError>((resolve) =>
+        raw.makeUnaryRequest('/switchyard.provider.v1.ProviderService/Generate', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(bytes), (error) => resolve(error!)),
+      );
+    // field 2 (messages): a ChatMessage whose text part holds invalid UTF-8
+    const badText = new BinaryWriter().tag(2, 2).bytes(new BinaryWriter().tag(2, 2).bytes(new BinaryWriter().tag(1, 2).bytes(Uint8Array.from([0xc3, 0x28])).finish()).finish()).finish();
+    const truncated = Uint8Array.from([0x12, 0x40, 0x01]);
+    try {
+      for (const [bytes, words] of [
+        [badText, /invalid UTF-8/],
+        [truncated, /not valid protobuf/],
+      ] as const) {
+        const error = await call(bytes);
+        expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(error.details).toMatch(/^request is not a valid switchyard\.provider\.v1\.GenerateRequest: /);
+        expect(error.details).toMatch(words);
+      }
+      // a Struct nested past the decoder's recursion limit
+      let schema: Record<string, unknown> = { type: 'string' };
+      for (let i = 0; i < 60; i++) schema = { type: 'object', properties: { a: schema } };
+      const deep = (await client.generate({ model: 'm', params: { tools: [{ name: 'deep', parametersSchema: schema }] } }).catch((e: unknown) => e)) as SwitchyardError;
+      expect(deep.codeName).toBe('INVALID_ARGUMENT');
+      expect(deep.reason).toBe('MALFORMED_REQUEST');
+      expect(deep.message).toMatch(/nested more than 100 levels/);
+    } finally {
+      raw.close();
+    }
+  });
+
   it('hides internal errors from the client but logs them', async () => {
     const failure = (await client.generate({ model: 'crash' }).catch((e: unknown) => e)) as SwitchyardError;
     expect(failure.codeName).toBe('INTERNAL');

@@ -2,7 +2,7 @@ import type { DescMethod, DescService } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { metrics, trace } from '@opentelemetry/api';
-import { grpcServiceDefinition, statusCodeName, type Principal, type ServerCallContext } from '@switchyard/sdk';
+import { grpcServiceDefinition, MalformedRequest, statusCodeName, type Principal, type ServerCallContext } from '@switchyard/sdk';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { createLogger } from './logger';
@@ -72,21 +72,33 @@ function createContext(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.Serve
   const controller = new AbortController();
   const deadlineValue = call.getDeadline();
   const deadline = deadlineValue instanceof Date ? deadlineValue : Number.isFinite(deadlineValue) ? new Date(deadlineValue) : undefined;
-  const headers = new grpc.Metadata();
+  // Built on first use: most calls never set a response header.
+  let headers: grpc.Metadata | undefined;
   let headersSent = false;
-  call.on('cancelled', () => controller.abort(new ServiceFailure(grpc.status.CANCELLED, 'call cancelled by the client or its deadline')));
-  const context: ServerCallContext & { flushHeaders(): void } = {
+  let finished = false;
+  // grpc-js emits 'cancelled' when the stream closes, also after every completed call: only a call
+  // still running was cancelled (checking first saves an Error and an abort dispatch per call).
+  call.on('cancelled', () => {
+    if (!finished) controller.abort(new ServiceFailure(grpc.status.CANCELLED, 'call cancelled by the client or its deadline'));
+  });
+  const context: ServerCallContext & { flushHeaders(): void; finish(): void } = {
     signal: controller.signal,
     deadline,
     remainingMs: () => (deadline ? deadline.getTime() - Date.now() : Infinity),
     metadata: call.metadata,
-    method: `${method.parent.typeName}/${method.name}`,
-    peer: call.getPeer(),
-    setHeader: (key, value) => headers.set(key, value),
+    method: method.parent.typeName + '/' + method.name,
+    // Resolved on first read: formatting the peer address costs more than most handlers need.
+    get peer() {
+      return call.getPeer();
+    },
+    setHeader: (key, value) => (headers ??= new grpc.Metadata()).set(key, value),
     flushHeaders: () => {
       if (headersSent) return;
       headersSent = true;
-      if (Object.keys(headers.getMap()).length > 0) call.sendMetadata(headers);
+      if (headers && Object.keys(headers.getMap()).length > 0) call.sendMetadata(headers);
+    },
+    finish: () => {
+      finished = true;
     },
   };
   tracker.controllers.add(controller);
@@ -106,12 +118,15 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     'grpc-node.max_session_memory': 64,
   });
   const publicMethods = new Set(options.publicMethods ?? []);
+  // A debug line per call is only built when someone reads it (level changes need a restart).
+  const debugEnabled = logger.isLevelEnabled('debug');
   const tracker: CallTracker = { count: 0, draining: false, controllers: new Set(), idle: [] };
 
   const begin = () => {
     tracker.count++;
   };
-  const finish = (controller: AbortController) => {
+  const finish = (context: { finish(): void }, controller: AbortController) => {
+    context.finish();
     tracker.controllers.delete(controller);
     tracker.count--;
     if (tracker.count === 0) for (const resolve of tracker.idle.splice(0)) resolve();
@@ -120,6 +135,17 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const admit = async (context: ServerCallContext) => {
     if (tracker.draining) throw unavailable(`${options.name} is shutting down; retry on another replica`, 'SERVER_DRAINING');
     if (options.authenticate && !publicMethods.has(context.method)) context.principal = (await options.authenticate(context)) ?? undefined;
+  };
+
+  // A request whose bytes did not decode reaches the handler as a MalformedRequest (see the SDK runtime).
+  const decoded = (request: unknown) => {
+    if (request instanceof MalformedRequest) {
+      throw new ServiceFailure(grpc.status.INVALID_ARGUMENT, `request is not a valid ${request.typeName}: ${request.problem}`, {
+        reason: 'MALFORMED_REQUEST',
+        fieldViolations: [{ field: 'request', description: request.problem }],
+      });
+    }
+    return request;
   };
 
   const report = (context: ServerCallContext, started: bigint, error: unknown) => {
@@ -147,18 +173,18 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
           begin();
           (async () => {
             await admit(context);
-            const result = await handler.call(binding.implementation, call.request, context);
+            const result = await handler.call(binding.implementation, decoded(call.request), context);
             return create(method.output, result as never);
           })().then(
             (response) => {
               report(context, started, undefined);
               context.flushHeaders();
               callback(null, response);
-              finish(controller);
+              finish(context, controller);
             },
             (error: unknown) => {
               callback(report(context, started, error));
-              finish(controller);
+              finish(context, controller);
             },
           );
         };
@@ -169,7 +195,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
           begin();
           (async () => {
             await admit(context);
-            const stream = handler.call(binding.implementation, call.request, context) as AsyncIterable<unknown>;
+            const stream = handler.call(binding.implementation, decoded(call.request), context) as AsyncIterable<unknown>;
             for await (const item of stream) {
               if (call.cancelled) break; // leaving the loop runs the generator's finally blocks
               context.flushHeaders();
@@ -180,12 +206,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
               report(context, started, undefined);
               context.flushHeaders();
               if (!call.cancelled) call.end();
-              finish(controller);
+              finish(context, controller);
             },
             (error: unknown) => {
               const status = report(context, started, error);
               if (!call.cancelled) call.emit('error', status);
-              finish(controller);
+              finish(context, controller);
             },
           );
         };
@@ -242,6 +268,5 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   return { address, port, inFlight: () => tracker.count, setServing, shutdown };
 }
 
-function toStatusObjectOk() {
-  return { code: grpc.status.OK, details: 'OK', metadata: new grpc.Metadata(), internalError: undefined };
-}
+// The status of every successful call: only its code is read (the reply goes out through the callback).
+const OK_STATUS = { code: grpc.status.OK, details: 'OK', metadata: new grpc.Metadata(), internalError: undefined } as const;

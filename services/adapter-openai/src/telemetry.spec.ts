@@ -94,10 +94,9 @@ afterAll(async () => {
 
 const caller = (spanId: string) => ({ traceparent: `00-${CALLER_TRACE_ID}-${spanId}-01`, baggage: ROUTER_BAGGAGE });
 const toJson = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-const one = (spans: ReceivedSpan[], predicate: (s: ReceivedSpan) => boolean, what: string) => {
-  const found = spans.filter(predicate);
-  if (found.length !== 1) throw new Error(`expected one ${what}, found ${found.length}: ${spans.map((s) => `${s.kind} ${s.name}`).join(', ')}`);
-  return found[0];
+const must = <T>(value: T | undefined, what: string): T => {
+  if (value === undefined) throw new Error(`missing ${what}`);
+  return value;
 };
 const childrenOf = (spans: ReceivedSpan[], parent: ReceivedSpan) => spans.filter((s) => s.parentSpanId === parent.spanId);
 
@@ -113,7 +112,7 @@ async function adapterSpans(method: 'Generate' | 'StreamGenerate', callerSpanId:
   expect(server).toMatchObject({ traceId: CALLER_TRACE_ID, name: `switchyard.provider.v1.ProviderService/${method}`, serviceName: 'adapter-openai' });
   expect(chat).toMatchObject({ traceId: CALLER_TRACE_ID, kind: 'CLIENT', serviceName: 'adapter-openai' });
   expect(http).toMatchObject({ traceId: CALLER_TRACE_ID, name: 'POST', serviceName: 'adapter-openai' });
-  return { server: server!, chat: chat!, http: http! };
+  return { server: must(server, 'server span'), chat: must(chat, 'chat span'), http: must(http, 'upstream HTTP span') };
 }
 
 describe('adapter-openai telemetry (real process, OTLP decoded here)', () => {
@@ -128,7 +127,7 @@ describe('adapter-openai telemetry (real process, OTLP decoded here)', () => {
       },
       { metadata: caller(callerSpanId) },
     );
-    const usage = response.usage!;
+    const usage = must(response.usage, 'usage');
     expect(usage.outputTokens).toBeGreaterThan(0n);
 
     const { server, chat, http } = await adapterSpans('Generate', callerSpanId);
@@ -160,25 +159,26 @@ describe('adapter-openai telemetry (real process, OTLP decoded here)', () => {
 
   it('keeps the chat span of StreamGenerate open to the end, with time to first chunk and the final usage', async () => {
     const callerSpanId = '00f067aa0ba90202';
-    let final: { usage?: { inputTokens: bigint; outputTokens: bigint; cachedInputTokens: bigint; reasoningTokens: bigint }; responseId: string; responseModel: string } | undefined;
+    let streamed: { usage?: { inputTokens: bigint; outputTokens: bigint; cachedInputTokens: bigint; reasoningTokens: bigint }; responseId: string; responseModel: string } | undefined;
     let deltas = 0;
     for await (const event of client.streamGenerate(
       { model: 'gpt-4o-mini', messages: [chatMessage('user', `Stream the ${MARKER} story in a few words`)], requestId: 'req-telemetry-stream' },
       { metadata: caller(callerSpanId) },
     )) {
       if (event.event.case === 'delta') deltas++;
-      if (event.event.case === 'final') final = event.event.value;
+      if (event.event.case === 'final') streamed = event.event.value;
     }
     expect(deltas).toBeGreaterThan(1);
-    const usage = final!.usage!;
+    const final = must(streamed, 'final event');
+    const usage = must(final.usage, 'usage');
 
     const { server, chat, http } = await adapterSpans('StreamGenerate', callerSpanId);
     expect(server.attributes['rpc.status_code']).toBe('OK');
     expect(chat.attributes).toMatchObject({
       'gen_ai.request.stream': true,
       'switchyard.request_id': 'req-telemetry-stream',
-      'gen_ai.response.id': final!.responseId,
-      'gen_ai.response.model': final!.responseModel,
+      'gen_ai.response.id': final.responseId,
+      'gen_ai.response.model': final.responseModel,
       'gen_ai.usage.input_tokens': Number(usage.inputTokens + usage.cachedInputTokens),
       'gen_ai.usage.output_tokens': Number(usage.outputTokens),
       'switchyard.team': 'team-a',

@@ -69,7 +69,8 @@ it('links a RecordUsage batch to each recorded request, 128 links per usage.inge
   expect(response.results).toHaveLength(130);
 
   const spans = await receiver.waitForSpans((all) => all.filter((s) => s.name === 'usage.ingest').length >= 2 && all.some(serverSpan('RecordUsage')));
-  const server = spans.find(serverSpan('RecordUsage'))!;
+  const server = spans.find(serverSpan('RecordUsage'));
+  if (!server) throw new Error('no RecordUsage server span');
   const ingest = spans.filter((s) => s.name === 'usage.ingest');
   expect(ingest.map((s) => [s.kind, s.parentSpanId, s.traceId])).toEqual([
     ['INTERNAL', server.spanId, server.traceId],

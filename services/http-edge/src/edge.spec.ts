@@ -467,6 +467,15 @@ describe('HTTP edge with the official SDKs, against a fake router over real gRPC
     it('refuses a body that is not JSON or is too large', async () => {
       const notJson = await fetch(`${edge.url}/v1/chat/completions`, { method: 'POST', body: '{"model":', headers: { authorization: `Bearer ${fake.apiKey}` } });
       expect(notJson.status).toBe(400);
+      const calls = fake.calls.length;
+      const notUtf8 = await fetch(`${edge.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: Buffer.concat([Buffer.from('{"model":"m","messages":[{"role":"user","content":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}]}')]),
+        headers: { authorization: `Bearer ${fake.apiKey}` },
+      });
+      expect(notUtf8.status).toBe(400);
+      expect(((await notUtf8.json()) as { error: { message: string } }).error.message).toMatch(/not valid UTF-8/);
+      expect(fake.calls.length).toBe(calls);
       const small = await startHttpEdge({ router: routerClient, maxBodyBytes: 100, logger: createLogger({ service: 'http-edge', level: 'silent' }) });
       const big = await fetch(`${small.url}/v1/messages`, { method: 'POST', body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'y'.repeat(500) }] }) });
       expect(big.status).toBe(413);

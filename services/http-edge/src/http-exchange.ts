@@ -8,9 +8,12 @@ export function requestPath(req: IncomingMessage): string {
   return query < 0 ? url : url.slice(0, query);
 }
 
+// JSON text must be UTF-8 (RFC 8259); decoding strictly keeps U+FFFD substitutes out of prompts.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Reads a JSON request body, at most `maxBytes`. Throws an EdgeRequestError: `too_large` (413)
- * past the limit, `invalid_request` (400) when the body is not JSON.
+ * past the limit, `invalid_request` (400) when the body is not UTF-8 or not JSON.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
@@ -28,7 +31,12 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  let text: string;
+  try {
+    text = strictUtf8.decode(Buffer.concat(chunks));
+  } catch {
+    throw new EdgeRequestError('The request body is not valid UTF-8; JSON must be sent as UTF-8.');
+  }
   if (text.trim() === '') throw new EdgeRequestError('The request body is empty; send a JSON object.');
   try {
     return JSON.parse(text) as unknown;

@@ -71,7 +71,8 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     writeFileSync(configFile, toYaml(plan.config), { mode: 0o600 });
     const child = await startServiceProcess({
       name: plan.name,
-      command: [join(repoRoot, 'node_modules/.bin/tsx'), plan.entry],
+      // `node --import tsx` is one process, so a SIGKILL from the supervisor reaches the service itself.
+      command: [process.execPath, '--import', 'tsx', plan.entry],
       cwd: repoRoot,
       env: childEnv(env, plan.name, configFile, plan.env),
       onOutput: options.serviceOutput,
