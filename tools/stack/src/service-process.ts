@@ -15,6 +15,8 @@ export interface ServiceProcessOptions {
   onCrash?: (name: string, exit: { code: number | null; signal: NodeJS.Signals | null }, restartInMs: number) => void;
   /** How long a child may take to print its listening line, ms; default 60 s. */
   startTimeoutMs?: number;
+  /** Asked before a restart: false while the whole stack is stopping (Ctrl-C reaches every child at once). */
+  shouldRestart?: () => boolean;
   /** Restart backoff: first delay and cap, ms; default 500 and 15 000. */
   restartBackoffMs?: { initial: number; max: number };
 }
@@ -75,14 +77,14 @@ export function startServiceProcess(options: ServiceProcessOptions): Promise<Ser
       });
     }
     child.on('exit', (code, signal) => {
-      if (stopping) return;
+      if (stopping || options.shouldRestart?.() === false) return;
       if (!listening) return onEarlyExit(`exited with ${signal ?? `code ${code}`} before it was ready`);
       if (Date.now() - started > 30_000) nextDelay = backoff.initial; // it ran for a while: reset the backoff
       const delay = nextDelay;
       nextDelay = Math.min(backoff.max, nextDelay * 2);
       options.onCrash?.(options.name, { code, signal }, delay);
       setTimeout(() => {
-        if (stopping) return;
+        if (stopping || options.shouldRestart?.() === false) return;
         restarts++;
         launch(
           (restartedAddress) => (address = restartedAddress),

@@ -66,6 +66,7 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
   writeFileSync(join(configDir, 'policy.yaml'), toYaml(stackPolicy(repoRoot)));
 
   const children: ServiceProcess[] = [];
+  let stopping = false;
   const start = async (plan: ServicePlan) => {
     const configFile = join(configDir, `${plan.name}.yaml`);
     writeFileSync(configFile, toYaml(plan.config), { mode: 0o600 });
@@ -76,6 +77,7 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
       cwd: repoRoot,
       env: childEnv(env, plan.name, configFile, plan.env),
       onOutput: options.serviceOutput,
+      shouldRestart: () => !stopping,
       onCrash: (name, exit, delay) => log(`! ${name} exited (${exit.signal ?? `code ${exit.code}`}); restarting in ${delay} ms`),
     });
     children.push(child);
@@ -83,6 +85,7 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     return child;
   };
   const stop = async () => {
+    stopping = true;
     for (const group of [['http-edge'], ['router'], ['evaluator']]) {
       await Promise.all(children.filter((c) => group.includes(c.name)).map((c) => c.stop()));
     }
