@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf';
+import { create, type JsonObject } from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import * as grpc from '@grpc/grpc-js';
 import { billing, evaluator, provider, router, common } from '@switchyard/contracts';
@@ -15,7 +15,7 @@ import { createApiKeyAuthenticator, createApiKeyStore } from './api-keys';
 import { checkHealth } from './health-client';
 import { createLogger } from './logger';
 import { startGrpcServer, type RunningGrpcServer } from './server';
-import { invalidArgument, resourceExhausted } from './service-failure';
+import { invalidArgument, resourceExhausted, ServiceFailure } from './service-failure';
 
 /** A test ProviderService whose behaviour each test steers through the request's model name. */
 function createTestProvider(seen: { deadlineMs?: number; aborted?: boolean; release?: () => void }): ProviderServiceImplementation {
@@ -25,6 +25,7 @@ function createTestProvider(seen: { deadlineMs?: number; aborted?: boolean; rele
       if (request.model === 'bad') throw invalidArgument('model', 'unknown model "bad"');
       if (request.model === 'poor') throw resourceExhausted('budget spent', { reason: 'BUDGET_EXHAUSTED', retryDelayMs: 1500, quotaViolations: [{ subject: 'team:a', description: 'daily budget' }] });
       if (request.model === 'crash') throw new Error('secret internal detail');
+      if (request.model === 'quote') throw new ServiceFailure(grpc.status.INVALID_ARGUMENT, 'upstream rejected the request', { callerMessage: 'upstream rejected the request: your text "PRIVATE-PROMPT" is too long' });
       if (request.model === 'slow') {
         await new Promise<void>((resolve) => {
           seen.release = resolve;
@@ -140,7 +141,7 @@ describe('startGrpcServer with the generated SDK client', () => {
         expect(error.details).toMatch(words);
       }
       // a Struct nested past the decoder's recursion limit
-      let schema: Record<string, unknown> = { type: 'string' };
+      let schema: JsonObject = { type: 'string' };
       for (let i = 0; i < 60; i++) schema = { type: 'object', properties: { a: schema } };
       const deep = (await client.generate({ model: 'm', params: { tools: [{ name: 'deep', parametersSchema: schema }] } }).catch((e: unknown) => e)) as SwitchyardError;
       expect(deep.codeName).toBe('INVALID_ARGUMENT');
@@ -149,6 +150,14 @@ describe('startGrpcServer with the generated SDK client', () => {
     } finally {
       raw.close();
     }
+  });
+
+  it('sends callerMessage to the caller and logs only the error message (it may quote the prompt)', async () => {
+    const failure = (await client.generate({ model: 'quote' }).catch((e: unknown) => e)) as SwitchyardError;
+    expect(failure.message).toContain('PRIVATE-PROMPT');
+    const logged = logLines.join('');
+    expect(logged).toContain('upstream rejected the request');
+    expect(logged).not.toContain('PRIVATE-PROMPT');
   });
 
   it('hides internal errors from the client but logs them', async () => {

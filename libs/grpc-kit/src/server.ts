@@ -149,14 +149,17 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   };
 
   const report = (context: ServerCallContext, started: bigint, error: unknown) => {
-    const status = error === undefined ? toStatusObjectOk() : toStatusObject(error, options.errorDomain);
+    const status = error === undefined ? OK_STATUS : toStatusObject(error, options.errorDomain);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const codeName = statusCodeName(status.code);
-    callDuration.record(seconds, { 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.status_code': codeName });
-    trace.getActiveSpan()?.setAttributes({ 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.status_code': codeName });
+    const attributes = { 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.status_code': codeName };
+    callDuration.record(seconds, attributes);
+    trace.getActiveSpan()?.setAttributes(attributes);
+    if (error === undefined && !debugEnabled) return status;
     const line = { method: context.method, code: codeName, duration_ms: Math.round(seconds * 1e4) / 10, team: context.principal?.teamId };
     if (status.internalError) logger.error({ ...line, err: status.internalError }, 'call failed with an internal error');
-    else if (error !== undefined && status.code !== grpc.status.CANCELLED) logger.info({ ...line, message: status.details }, 'call failed');
+    // The error's own message, not the caller's copy: that one may quote the caller's content (see FailureDetails.callerMessage).
+    else if (error !== undefined && status.code !== grpc.status.CANCELLED) logger.info({ ...line, message: error instanceof ServiceFailure ? error.message : status.details }, 'call failed');
     else logger.debug(line, 'call');
     return status;
   };

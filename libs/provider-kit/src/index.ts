@@ -16,3 +16,4 @@ export * from './proto-init';
 export * from './provider-server';
 export * from './translation-errors';
 export * from './provider-telemetry';
+export * from './upstream-fetch';

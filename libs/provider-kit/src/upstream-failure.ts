@@ -161,9 +161,12 @@ function httpFailure(
       metadata,
     });
   }
-  return new ServiceFailure(Status.INVALID_ARGUMENT, `${provider} rejected the request (HTTP ${status}): ${upstreamMessage}`, {
+  // Providers quote the offending input in these messages ("Invalid 'messages[0].content': ..."): the
+  // caller gets the text, logs and traces get only the status.
+  return new ServiceFailure(Status.INVALID_ARGUMENT, `${provider} rejected the request (HTTP ${status}); its message went to the caller only`, {
     reason: 'UPSTREAM_REJECTED_REQUEST',
     metadata,
+    callerMessage: `${provider} rejected the request (HTTP ${status}): ${upstreamMessage}`,
   });
 }
 

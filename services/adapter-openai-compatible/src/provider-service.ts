@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { createChatCompletionsService, type ChatCallOptions, type ChatDialect } from '@switchyard/openai-chat';
-import type { ServedModelCatalog } from '@switchyard/provider-kit';
+import { createUpstreamFetch, type ServedModelCatalog } from '@switchyard/provider-kit';
 import type { ProviderServiceImplementation } from '@switchyard/sdk';
 import { describeOpenAIError } from './errors';
 
@@ -14,6 +14,8 @@ export interface CompatibleClientOptions {
   timeoutMs: number;
   /** Extra headers on every request (e.g. DashScope workspace or gateway routing headers). */
   extraHeaders?: Record<string, string>;
+  /** The transport; default provider-kit's keep-alive upstream fetch. */
+  fetch?: typeof fetch;
 }
 
 /** The official `openai` SDK pointed at an OpenAI-compatible server: no SDK retries, no SDK logging. */
@@ -27,6 +29,8 @@ export function createCompatibleClient(options: CompatibleClientOptions): OpenAI
     maxRetries: 0,
     logLevel: 'off',
     defaultHeaders: options.extraHeaders,
+    // keep-alive node:http instead of the built-in fetch: half the CPU per upstream call (docs/benchmarks.md).
+    fetch: options.fetch ?? createUpstreamFetch().fetch,
   });
 }
 

@@ -23,7 +23,7 @@ interface AdapterProcess {
 }
 
 /** Starts `services/adapter-openai/src/main.ts` (tsx, CommonJS) and waits, bounded, for its listening line. */
-function startAdapterProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<AdapterProcess> {
+function startAdapterProcess(env: Record<string, string>, timeoutMs = 45_000): Promise<AdapterProcess> {
   // The child sees only what the test sets: no inherited SWITCHYARD_*/OTEL_* settings, no jest NODE_OPTIONS.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(SWITCHYARD_|OTEL_|NODE_OPTIONS$)/.test(key)));
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'services/adapter-openai/src/main.ts'], {
@@ -83,7 +83,7 @@ beforeAll(async () => {
     OTEL_METRIC_EXPORT_INTERVAL: '600000',
   });
   client = createProviderClient(adapter.address, { timeoutMs: 15_000 });
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   client?.close();
@@ -108,7 +108,7 @@ async function adapterSpans(method: 'Generate' | 'StreamGenerate', callerSpanId:
     const http = chat && all.find((s) => s.parentSpanId === chat.spanId && s.kind === 'CLIENT');
     return { server, chat, http };
   };
-  const { server, chat, http } = ofCall(await receiver.waitForSpans((all) => ofCall(all).http !== undefined));
+  const { server, chat, http } = ofCall(await receiver.waitForSpans((all) => ofCall(all).http !== undefined, 20_000));
   expect(server).toMatchObject({ traceId: CALLER_TRACE_ID, name: `switchyard.provider.v1.ProviderService/${method}`, serviceName: 'adapter-openai' });
   expect(chat).toMatchObject({ traceId: CALLER_TRACE_ID, kind: 'CLIENT', serviceName: 'adapter-openai' });
   expect(http).toMatchObject({ traceId: CALLER_TRACE_ID, name: 'POST', serviceName: 'adapter-openai' });
@@ -199,8 +199,8 @@ describe('adapter-openai telemetry (real process, OTLP decoded here)', () => {
   });
 
   it('flushes the gen_ai.client metrics at shutdown, by team, and exits 0', async () => {
-    expect(await adapter.stop()).toBe(0);
-    const metrics = await receiver.waitForMetrics((all) => all.some((m) => m.name === 'gen_ai.client.operation.time_to_first_chunk'));
+    expect(await adapter.stop(15_000)).toBe(0);
+    const metrics = await receiver.waitForMetrics((all) => all.some((m) => m.name === 'gen_ai.client.operation.time_to_first_chunk'), 20_000);
     const metric = (name: string) => {
       const found = metrics.find((m) => m.name === name);
       if (!found) throw new Error(`no metric ${name}; have ${metrics.map((m) => m.name).join(', ')}`);

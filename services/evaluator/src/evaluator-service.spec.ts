@@ -10,7 +10,7 @@ import { startTestEvaluator, testNaming, type TestEvaluator } from './testing/te
 
 async function finished(test: TestEvaluator, runId: string): Promise<evaluator.Run> {
   let last: evaluator.Run | undefined;
-  for await (const update of test.client.watchRun({ runId }, { timeoutMs: 30_000 })) last = update.run;
+  for await (const update of test.client.watchRun({ runId }, { timeoutMs: 90_000 })) last = update.run;
   return last!;
 }
 
@@ -27,8 +27,8 @@ describe('EvaluatorService', () => {
     caller = createProviderModelCaller({ providers: { openai: provider.address }, naming });
     test = await startTestEvaluator({ caller, naming });
     // The fake's first answer loads its tokenizer (~0.5 s): keep that out of the deadline test.
-    await caller.generate({ model: 'gpt-4o', messages: [{ role: 'user', content: 'warm up' }], requestId: 'warm-up', timeoutMs: 10_000, purpose: 'run' });
-  }, 60_000);
+    await caller.generate({ model: 'gpt-4o', messages: [{ role: 'user', content: 'warm up' }], requestId: 'warm-up', timeoutMs: 60_000, purpose: 'run' });
+  }, 120_000);
 
   afterAll(async () => {
     await test?.close();

@@ -36,7 +36,7 @@ describe('offline GSM8K run with replaying fakes', () => {
     // The catalog puts the strong model at "openai" and the weak one at "deepinfra": one fake serves both.
     caller = createProviderModelCaller({ providers: { openai: provider.address, deepinfra: provider.address }, naming, catalog: defaultPriceCatalog() });
     test = await startTestEvaluator({ caller, naming });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await test?.close();
@@ -112,7 +112,7 @@ describe('offline GSM8K run with replaying fakes', () => {
   it('compares two runs item by item', async () => {
     const base = (await test.client.getRun({ runId: (await test.client.startRun({ requestId: 'gsm8k-offline', suite: 'gsm8k', models: [STRONG, WEAK] })).run!.runId })).run!;
     const head = (await test.client.startRun({ requestId: 'gsm8k-head', suite: 'gsm8k', models: [STRONG], limit: 20 })).run!;
-    for await (const update of test.client.watchRun({ runId: head.runId }, { timeoutMs: 30_000 })) void update;
+    for await (const update of test.client.watchRun({ runId: head.runId }, { timeoutMs: 90_000 })) void update;
     const comparison = await test.client.compareRuns({ baseRunId: base.runId, headRunId: head.runId });
     const overall = comparison.deltas.find((delta) => delta.model === `openai/${STRONG}` && delta.taskClass === '')!;
     expect(overall.delta).toBeCloseTo(overall.headMean - overall.baseMean, 12);

@@ -44,9 +44,9 @@ describe('a run scored by the LLM judge', () => {
     provider = await startFakeUpstreamProvider({ baseURL: fake.baseURL, apiKey: fake.apiKey });
     const naming = testNaming();
     caller = createProviderModelCaller({ providers: { openai: provider.address }, naming });
-    const judge = createJudge({ caller, model: 'openai/gpt-4o', timeoutMs: 5000 });
+    const judge = createJudge({ caller, model: 'openai/gpt-4o', timeoutMs: 30_000 });
     test = await startTestEvaluator({ caller, judge, naming, suiteFolders: [folder] });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await test?.close();
@@ -59,7 +59,7 @@ describe('a run scored by the LLM judge', () => {
   it('records judge scores with reasons and malformed replies as item errors', async () => {
     const { run } = await test.client.startRun({ suite: 'judged', models: ['gpt-4o-mini'], concurrency: 2 });
     let last: evaluator.Run | undefined;
-    for await (const update of test.client.watchRun({ runId: run!.runId }, { timeoutMs: 30_000 })) last = update.run;
+    for await (const update of test.client.watchRun({ runId: run!.runId }, { timeoutMs: 90_000 })) last = update.run;
     expect(last?.state).toBe(evaluator.RunState.SUCCEEDED);
 
     const { results } = await test.client.listRunResults({ runId: run!.runId });

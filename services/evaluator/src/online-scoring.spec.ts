@@ -57,9 +57,9 @@ describe('online scoring through SubmitExchange', () => {
     provider = await startFakeUpstreamProvider({ baseURL: fake.baseURL, apiKey: fake.apiKey });
     const naming = testNaming();
     caller = createProviderModelCaller({ providers: { openai: provider.address }, naming });
-    const judge = createJudge({ caller, model: 'openai/gpt-4o', timeoutMs: 5000 });
+    const judge = createJudge({ caller, model: 'openai/gpt-4o', timeoutMs: 30_000 });
     test = await startTestEvaluator({ caller, judge, naming, demotion: { minSamples: 10, threshold: 0.5 } });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await test?.close();

@@ -40,7 +40,7 @@ postgres('the evaluator on PostgreSQL', () => {
     database = await createTestDatabase('postgres');
     // No judge: online exchanges are scored as a shadow of openai/gpt-4-1106-preview.
     test = await startTestEvaluator({ caller, naming, database: database.database, demotion: { minSamples: 2 } });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await test?.close();
@@ -59,7 +59,7 @@ postgres('the evaluator on PostgreSQL', () => {
     expect((await test.client.getModelStatus({ model: 'gpt-4o-mini' })).status).toBe(evaluator.ModelStatus.VALIDATED);
 
     const other = (await test.client.startRun({ suite: 'safety', models: ['gpt-4o-mini'], limit: 5 })).run!;
-    for await (const update of test.client.watchRun({ runId: other.runId }, { timeoutMs: 30_000 })) void update;
+    for await (const update of test.client.watchRun({ runId: other.runId }, { timeoutMs: 90_000 })) void update;
     const { deltas } = await test.client.compareRuns({ baseRunId: run.runId, headRunId: other.runId });
     expect(deltas.find((delta) => delta.taskClass === '')).toMatchObject({ model: 'openai/gpt-4o-mini' });
 

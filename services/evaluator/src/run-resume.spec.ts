@@ -12,6 +12,7 @@ import { loadGsm8kReplay, startFakeOpenAI, type FakeUpstream } from '@switchyard
 import { DEFAULT_ROUTING_DATA_DIR, REPO_ROOT } from './suites/build-gsm8k-suite';
 import { readSuiteFile } from './suites/suite-catalog';
 import { startFakeUpstreamProvider } from './testing/fake-upstream-provider';
+import { longCallChannelOptions } from './testing/long-call-client';
 import { SHIPPED_SUITES_DIR } from './testing/test-evaluator';
 
 const LIMIT = 40;
@@ -19,6 +20,8 @@ const MODELS = ['gpt-4-1106-preview', 'mixtral-8x7b-instruct'];
 
 interface EvaluatorProcess {
   child: ChildProcess;
+  /** What the process wrote to stderr so far (for failure messages). */
+  stderr(): string;
   address: string;
   exited: Promise<number | null>;
   /** Signals the whole process group: tsx runs the evaluator in a child process of its own. */
@@ -41,7 +44,10 @@ function startEvaluatorProcess(env: Record<string, string>): Promise<EvaluatorPr
       // already gone
     }
   };
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => {
+    if (signal) stderr += `\n[exited on ${signal}]`;
+    resolve(code);
+  }));
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
@@ -54,7 +60,7 @@ function startEvaluatorProcess(env: Record<string, string>): Promise<EvaluatorPr
       if (!line.includes('"listening"')) return;
       const event = JSON.parse(line) as { address: string };
       clearTimeout(timer);
-      resolve({ child, address: event.address, exited, signal });
+      resolve({ child, address: event.address, exited, signal, stderr: () => stderr });
     });
     void exited.then((code) => {
       clearTimeout(timer);
@@ -95,7 +101,7 @@ describe('a run survives the evaluator being killed', () => {
     };
     const first = await startEvaluatorProcess(env);
     processes.push(first);
-    const client = createEvaluatorClient(first.address);
+    const client = createEvaluatorClient(first.address, { channelOptions: longCallChannelOptions({ timeoutSeconds: 60 }) });
     const { run } = await client.startRun({ requestId: 'resume-test', suite: 'gsm8k', models: MODELS, limit: LIMIT, concurrency: 4 });
     const runId = run!.runId;
 
@@ -103,6 +109,7 @@ describe('a run survives the evaluator being killed', () => {
     const deadline = Date.now() + 30_000;
     let completed = 0;
     while (Date.now() < deadline) {
+      if (first.child.exitCode !== null || first.child.signalCode !== null) throw new Error(`the evaluator died before the kill: ${first.stderr()}`);
       completed = (await client.getRun({ runId })).run!.completed;
       if (completed >= 16) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
@@ -116,7 +123,7 @@ describe('a run survives the evaluator being killed', () => {
 
     const second = await startEvaluatorProcess(env);
     processes.push(second);
-    const again = createEvaluatorClient(second.address);
+    const again = createEvaluatorClient(second.address, { channelOptions: longCallChannelOptions({ timeoutSeconds: 60 }) });
     let final: evaluator.Run | undefined;
     const finishBy = Date.now() + 60_000;
     while (Date.now() < finishBy) {

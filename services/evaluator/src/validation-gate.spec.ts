@@ -93,7 +93,7 @@ describe('ValidateModel and GetModelStatus', () => {
     const naming = testNaming({ [CLONE]: 'openai' });
     caller = createProviderModelCaller({ providers: { openai: provider.address, deepinfra: provider.address }, naming, catalog: defaultPriceCatalog() });
     test = await startTestEvaluator({ caller, naming });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await test?.close();

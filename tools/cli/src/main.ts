@@ -7,6 +7,7 @@ import { registerKeys } from './commands/keys';
 import { registerRouterCommands } from './commands/router-commands';
 import { registerRouterScore } from './commands/router-score';
 import { registerConformance } from './commands/conformance';
+import { registerEval } from './commands/eval';
 import { CliError } from './stack-discovery';
 import { SwitchyardError } from '@switchyard/sdk';
 
@@ -20,6 +21,7 @@ registerKeys(program);
 registerDemo(program);
 registerRouterScore(program);
 registerConformance(program);
+registerEval(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError) console.error(`error: ${error.message}`);

@@ -51,8 +51,6 @@ export interface FrameCase {
   path: string;
   body: Buffer;
   headers?: Record<string, string>;
-  /** Set the frame's compressed flag (no grpc-encoding is sent unless `headers` says so). */
-  compressedFlag?: boolean;
   expect: { grpcStatus?: number; httpStatus?: number; message?: RegExp };
 }
 
@@ -245,9 +243,7 @@ export function badRequestCorpus(): BadRequestCase[] {
       kind: 'frame',
       name: 'compressed flag without a negotiated encoding (grpc-js treats it as identity: served)',
       path: GENERATE,
-      body: grpcFrame(toBinary(router.GenerateRequestSchema, create(router.GenerateRequestSchema, { messages: [user('hello')], context: { requestId: FRAME_SERVED_REQUEST_ID } }))),
-      headers: {},
-      compressedFlag: true,
+      body: grpcFrame(toBinary(router.GenerateRequestSchema, create(router.GenerateRequestSchema, { messages: [user('hello')], context: { requestId: FRAME_SERVED_REQUEST_ID } })), { compressed: true }),
       expect: { grpcStatus: 0 },
     },
     // grpc-js answers a unary call that did not carry exactly one whole message with UNIMPLEMENTED.

@@ -170,8 +170,6 @@ describe('crashes under load: the ledger equals what was served', () => {
     report('database-connection-and-server', load, comparison, { billingCrashed: String(billingCrashed) });
   });
 
-  });
-
   it(`billing down for ${BILLING_DOWN_MS / 1000} s under load: fail-open keeps serving, fail-closed refuses; the outbox drains; ledger == served`, async () => {
     const billing = stack.billings[0]!;
     const openClient = client('billing-down', 0);
@@ -208,7 +206,7 @@ describe('crashes under load: the ledger equals what was served', () => {
         downUntil = Date.now();
       })(),
     ]);
-    const [open, closed] = loads as [LoadResult, LoadResult];
+    const [open, closed] = loads;
     // Fail-open: nothing fails while billing is down.
     expect(open.failed).toEqual([]);
     // Fail-closed: requests during the outage are refused with UNAVAILABLE BUDGET_UNCHECKABLE and are not billed.

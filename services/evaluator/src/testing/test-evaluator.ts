@@ -73,7 +73,7 @@ export async function startTestEvaluator(options: TestEvaluatorOptions): Promise
   });
   const server = await startEvaluatorServer({ evaluator, address: '127.0.0.1:0', logger, drainGraceMs: 100 });
   await evaluator.start();
-  const client = createEvaluatorClient(server.address, { channelOptions: longCallChannelOptions() });
+  const client = createEvaluatorClient(server.address, { channelOptions: longCallChannelOptions({ timeoutSeconds: 60 }) });
   return {
     evaluator,
     server,

@@ -43,7 +43,7 @@ export async function generateOnce(client: RouterServiceClient, requestId: strin
   record.provider = response.route?.chosen?.provider;
   record.costNanos = response.cost?.nanosUsd;
   record.attempts = response.route?.attempts.map((a) => `${a.model?.provider}:${a.statusCode}`);
-  return { provider: record.provider ?? '', costNanos: String(record.costNanos ?? 0n), attempts: record.attempts.join(',') };
+  return { provider: record.provider ?? '', costNanos: String(record.costNanos ?? 0n), attempts: (record.attempts ?? []).join(',') };
 }
 
 /** A StreamGenerate read to its end; a failure keeps the number of deltas that arrived first. */

@@ -1,0 +1,143 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { createUpstreamFetch, type UpstreamFetch } from './upstream-fetch';
+
+type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+
+describe('createUpstreamFetch', () => {
+  let server: Server;
+  let base: string;
+  let handler: Handler;
+  let upstream: UpstreamFetch;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => handler(req, body, res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    upstream = createUpstreamFetch();
+  });
+
+  afterAll(async () => {
+    upstream.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('sends method, headers and body in one request and returns the JSON reply', async () => {
+    handler = (req, body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_1' });
+      res.end(JSON.stringify({ method: req.method, auth: req.headers.authorization, length: req.headers['content-length'], body: JSON.parse(body) }));
+    };
+    const response = await upstream.fetch(`${base}/v1/chat/completions?x=1`, {
+      method: 'POST',
+      headers: new Headers({ Authorization: 'Bearer k', 'content-type': 'application/json' }),
+      body: JSON.stringify({ model: 'm', note: 'héllo' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe('req_1');
+    expect(await response.json()).toEqual({ method: 'POST', auth: 'Bearer k', length: String(Buffer.byteLength('{"model":"m","note":"héllo"}')), body: { model: 'm', note: 'héllo' } });
+  });
+
+  it('reuses one keep-alive connection for sequential requests', async () => {
+    const ports = new Set<number>();
+    handler = (req, _body, res) => {
+      ports.add(req.socket.remotePort!);
+      res.end('ok');
+    };
+    for (let i = 0; i < 5; i++) expect(await (await upstream.fetch(`${base}/ping`)).text()).toBe('ok');
+    expect(ports.size).toBe(1);
+  });
+
+  it('streams server-sent events as they arrive', async () => {
+    let finish: () => void = () => undefined;
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      finish = () => res.end('data: two\n\n');
+    };
+    const response = await upstream.fetch(`${base}/stream`, { method: 'POST', body: '{}' });
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    expect(Buffer.from(first.value!).toString()).toBe('data: one\n\n');
+    finish();
+    let rest = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += Buffer.from(chunk.value).toString();
+    expect(rest).toBe('data: two\n\n');
+  });
+
+  it('decodes a gzip-compressed body', async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(JSON.stringify({ ok: true })));
+    };
+    expect(await (await upstream.fetch(`${base}/gz`)).json()).toEqual({ ok: true });
+  });
+
+  it('returns error statuses with their body, and a 204 without one', async () => {
+    handler = (req, _body, res) => {
+      if (req.url === '/empty') return void res.writeHead(204).end();
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' });
+      res.end('{"error":{"message":"slow down"}}');
+    };
+    const limited = await upstream.fetch(`${base}/limited`);
+    expect(limited.status).toBe(429);
+    expect(limited.ok).toBe(false);
+    expect(limited.headers.get('retry-after')).toBe('2');
+    expect(await limited.text()).toContain('slow down');
+    const empty = await upstream.fetch(`${base}/empty`);
+    expect(empty.status).toBe(204);
+    expect(empty.body).toBeNull();
+  });
+
+  it('rejects with an AbortError when aborted before the reply, and mid-stream', async () => {
+    handler = (req, _body, res) => {
+      if (req.url === '/hang') return; // never answers
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+    };
+    const early = new AbortController();
+    const pending = upstream.fetch(`${base}/hang`, { signal: early.signal });
+    setTimeout(() => early.abort(), 20);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+
+    const late = new AbortController();
+    const response = await upstream.fetch(`${base}/stream`, { signal: late.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    late.abort();
+    await expect(reader.read()).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('fails like the built-in fetch when nothing listens', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const failure = await upstream.fetch(`http://127.0.0.1:${port}/`).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TypeError);
+    expect((failure as TypeError).message).toBe('fetch failed');
+    expect(((failure as TypeError).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it('hands bodies it does not send (streams) to the fallback fetch', async () => {
+    const calls: unknown[] = [];
+    const fallback = (async (input: unknown) => {
+      calls.push(input);
+      return new Response('fallback');
+    }) as typeof fetch;
+    const withFallback = createUpstreamFetch({ fallback });
+    try {
+      const stream = new ReadableStream({ start: (controller) => controller.close() });
+      const response = await withFallback.fetch(`${base}/upload`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+      expect(await response.text()).toBe('fallback');
+      expect(calls).toHaveLength(1);
+    } finally {
+      withFallback.close();
+    }
+  });
+});

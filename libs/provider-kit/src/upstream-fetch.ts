@@ -1,0 +1,160 @@
+/**
+ * The `fetch` an adapter gives its vendor SDK (`new OpenAI({ fetch })`, `new Anthropic({ fetch })`):
+ * requests go out through node:http/https with keep-alive agents instead of Node's built-in fetch
+ * (undici + WHATWG streams). Measured on the request path (docs/benchmarks.md), it halves the client
+ * CPU of a provider call and sends headers and body in one write. The SDK still builds the request,
+ * parses the response and maps errors; only the transport changes.
+ *
+ * What it supports is what provider SDKs send: string or byte bodies (anything else goes to the
+ * built-in fetch), JSON and SSE responses, gzip/deflate/br decoding, AbortSignal before and during
+ * the response. It does not follow redirects (provider APIs do not redirect; a 3xx reaches the SDK
+ * as an error status) and does not read proxy variables (neither does Node's fetch).
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+
+/** Options of {@link createUpstreamFetch}. */
+export interface UpstreamFetchOptions {
+  /** Most connections per upstream host (default 256); more requests than this wait for a free one. */
+  maxSockets?: number;
+  /** The fetch for bodies this one does not send (streams, form data); default the global fetch. */
+  fallback?: typeof fetch;
+}
+
+/** A fetch and the agents it owns. */
+export interface UpstreamFetch {
+  fetch: typeof fetch;
+  /** Closes idle keep-alive connections (at shutdown). */
+  close(): void;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name === 'AbortError' ? reason : new DOMException('This operation was aborted', 'AbortError');
+}
+
+/** The request headers as a plain object, whatever form the SDK used. */
+function headerObject(headers: HeadersInit | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  if (headers instanceof Headers) headers.forEach((value, key) => (out[key] = value));
+  else if (Array.isArray(headers)) for (const [key, value] of headers) out[key!.toLowerCase()] = value!;
+  else for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key.toLowerCase()] = String(value);
+  return out;
+}
+
+function responseHeaders(message: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = message.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  return headers;
+}
+
+/** The body stream, decoded when the server compressed it. */
+function decodedBody(message: IncomingMessage): NodeJS.ReadableStream & { destroy(error?: Error): void } {
+  const encoding = (message.headers['content-encoding'] ?? '').toLowerCase();
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : undefined;
+  if (!decoder) return message;
+  // pipe() does not forward errors: a connection lost mid-body must fail the decoded stream too.
+  message.once('error', (error) => decoder.destroy(error));
+  return message.pipe(decoder);
+}
+
+/** A WHATWG stream over a Node stream, with backpressure (reading pauses while the consumer is behind). */
+function webStream(source: NodeJS.ReadableStream & { destroy(error?: Error): void }, signal: AbortSignal | null | undefined): ReadableStream<Uint8Array> {
+  // Once the stream is closed, errored or cancelled, later events from the socket are ignored.
+  let settled = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      source.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) source.pause();
+      });
+      source.once('end', () => {
+        if (settled) return;
+        settled = true;
+        controller.close();
+      });
+      source.once('error', (error: Error) => {
+        if (settled) return;
+        settled = true;
+        controller.error(signal?.aborted ? abortError(signal) : error);
+      });
+    },
+    pull() {
+      source.resume();
+    },
+    cancel() {
+      settled = true;
+      source.destroy();
+    },
+  });
+}
+
+/** Reads a whole (small) body into one buffer. */
+function readAll(source: NodeJS.ReadableStream, signal: AbortSignal | null | undefined): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    source.on('data', (chunk: Buffer) => chunks.push(chunk));
+    source.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    source.once('error', (error: Error) => reject(signal?.aborted ? abortError(signal) : error));
+  });
+}
+
+/**
+ * Creates a fetch over keep-alive node:http/https agents for a vendor SDK. Errors look like the
+ * built-in fetch's (`TypeError: fetch failed` with the socket error as `cause`; an aborted request
+ * rejects with the signal's AbortError), so the SDK maps them the same way.
+ */
+export function createUpstreamFetch(options: UpstreamFetchOptions = {}): UpstreamFetch {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
+  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+  const fallback = options.fallback ?? globalThis.fetch;
+
+  const upstreamFetch = ((input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const body = init.body;
+    const sendable = body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
+    if (!sendable || input instanceof Request) return fallback(input, init);
+    const url = input instanceof URL ? input : new URL(input);
+    const agent = agents[url.protocol as keyof typeof agents];
+    if (!agent) return fallback(input, init);
+    const signal = init.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+
+    return new Promise<Response>((resolve, reject) => {
+      const headers = headerObject(init.headers);
+      if (body !== undefined && body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+      const request = (url.protocol === 'https:' ? https : http).request(
+        { agent, method: init.method ?? 'GET', hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers },
+        (message) => {
+          const status = message.statusCode ?? 0;
+          const init = { status, statusText: message.statusMessage ?? '', headers: responseHeaders(message) };
+          const source = decodedBody(message);
+          // A body-less status (204, 304) cannot carry a body in a Response.
+          if (status === 204 || status === 304 || init.headers.get('content-length') === '0') {
+            message.resume();
+            return resolve(new Response(null, init));
+          }
+          if ((message.headers['content-type'] ?? '').includes('text/event-stream')) return resolve(new Response(webStream(source, signal), init));
+          readAll(source, signal).then((bytes) => resolve(new Response(bytes, init)), reject);
+        },
+      );
+      const onAbort = () => request.destroy(abortError(signal!));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.once('close', () => signal?.removeEventListener('abort', onAbort));
+      request.once('error', (error: Error) => reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: error })));
+      request.end(body ?? undefined);
+    });
+  }) as typeof fetch;
+
+  return {
+    fetch: upstreamFetch,
+    close: () => {
+      agents['http:'].destroy();
+      agents['https:'].destroy();
+    },
+  };
+}
