@@ -49,13 +49,14 @@ describe('npm start', () => {
       cwd: repoRoot,
       env: { ...process.env, SWITCHYARD_STACK_DIR: stateDir, SWITCHYARD_STACK_ROUTER: `127.0.0.1:${routerPort}`, SWITCHYARD_STACK_HTTP: '127.0.0.1:0', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so cleanup can reach the launcher behind npm
     });
     stack.stdout!.on('data', (chunk) => (output += chunk));
     stack.stderr!.on('data', (chunk) => (output += chunk));
   });
 
   afterAll(() => {
-    if (stack.exitCode === null) stack.kill('SIGKILL');
+    if (stack.exitCode === null) process.kill(-stack.pid!, 'SIGKILL');
     rmSync(stateDir, { recursive: true, force: true });
   });
 

@@ -64,7 +64,7 @@ export function startServiceProcess(options: ServiceProcessOptions): Promise<Ser
   const launch = (onListening: (address: string) => void, onEarlyExit: (reason: string) => void) => {
     const [executable, ...args] = options.command;
     const started = Date.now();
-    child = spawn(executable!, args, { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(executable!, args, { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let listening = false;
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {

@@ -73,7 +73,7 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     const child = await startServiceProcess({
       name: plan.name,
       // `node --import tsx` is one process, so a SIGKILL from the supervisor reaches the service itself.
-      command: [process.execPath, '--import', 'tsx', plan.entry],
+      command: [process.execPath, '--require', join(__dirname, 'exit-with-launcher.cjs'), '--import', 'tsx', plan.entry],
       cwd: repoRoot,
       env: childEnv(env, plan.name, configFile, plan.env),
       onOutput: options.serviceOutput,
