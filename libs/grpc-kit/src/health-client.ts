@@ -3,9 +3,15 @@ import { service as healthService } from 'grpc-health-check';
 
 const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
 
-/** Asks a server's grpc.health.v1 Check for a service ("" = the whole server). */
-export function checkHealth(address: string, service = '', timeoutMs = 2000): Promise<'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN'> {
-  const client = new HealthClient(address, grpc.credentials.createInsecure());
+/** Asks a server's grpc.health.v1 Check for a service ("" = the whole server); pass `credentials` for a TLS server. */
+export function checkHealth(
+  address: string,
+  service = '',
+  timeoutMs = 2000,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  channelOptions: grpc.ChannelOptions = {},
+): Promise<'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN'> {
+  const client = new HealthClient(address, credentials, channelOptions);
   return new Promise((resolve, reject) => {
     (client as unknown as { check: (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { status: string }) => void) => void }).check(
       { service },

@@ -5,3 +5,4 @@ export * from './api-keys';
 export * from './logger';
 export * from './reflection';
 export * from './health-client';
+export * from './tls';

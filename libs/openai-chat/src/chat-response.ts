@@ -2,6 +2,7 @@ import type { ProtoInit } from '@switchyard/provider-kit';
 import { common, type provider } from '@switchyard/contracts';
 import { fromChatUsage } from './chat-usage';
 import type { ChatCompletion } from './chat-wire';
+import { assertChatCompletionShape } from './chat-reply-shape';
 import { chatFinishReason } from './finish-reason';
 import { UpstreamProtocolError } from '@switchyard/provider-kit';
 
@@ -9,10 +10,12 @@ import { UpstreamProtocolError } from '@switchyard/provider-kit';
 export type GenerateResponseInit = ProtoInit<typeof provider.GenerateResponseSchema>;
 
 /**
- * Translates a `chat.completion` into our GenerateResponse: the first choice's text (or refusal)
+ * Translates a `chat.completion` into our GenerateResponse (an UpstreamProtocolError when the reply
+ * does not have the Chat Completions shape): the first choice's text (or refusal)
  * and function tool calls, the mapped finish reason, usage and the model the upstream says answered.
  */
 export function fromChatCompletion(completion: ChatCompletion): GenerateResponseInit {
+  assertChatCompletionShape(completion);
   const choice = completion.choices?.find((candidate) => candidate.index === 0) ?? completion.choices?.[0];
   if (!choice) throw new UpstreamProtocolError('the upstream completion has no choices');
   const message = choice.message;

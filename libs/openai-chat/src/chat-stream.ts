@@ -2,6 +2,7 @@ import type { ProtoInit } from '@switchyard/provider-kit';
 import type { common, provider } from '@switchyard/contracts';
 import { fromChatUsage, type TokenUsageInit } from './chat-usage';
 import type { ChatCompletionChunk } from './chat-wire';
+import { assertChatCompletionChunkShape } from './chat-reply-shape';
 import { chatFinishReason } from './finish-reason';
 
 /** One StreamGenerateResponse ready for `create()`. */
@@ -25,7 +26,7 @@ export interface ChatStreamSummary {
 
 /** Turns `chat.completion.chunk`s into our stream events, one chunk at a time. */
 export interface ChatStreamTranslator {
-  /** The delta events for one chunk, in order (often one, sometimes none). */
+  /** The delta events for one chunk, in order (often one, sometimes none); an UpstreamProtocolError for a chunk of the wrong shape. */
   accept(chunk: ChatCompletionChunk): StreamEventInit[];
   /** What has been seen so far. */
   summary(): ChatStreamSummary;
@@ -52,6 +53,7 @@ export function createChatStreamTranslator(): ChatStreamTranslator {
 
   return {
     accept(chunk) {
+      assertChatCompletionChunkShape(chunk);
       if (!responseId && chunk.id) responseId = chunk.id;
       if (!responseModel && chunk.model) responseModel = chunk.model;
       if (chunk.usage) usage = fromChatUsage(chunk.usage);

@@ -7,6 +7,7 @@ export * from './chat-wire';
 export * from './chat-dialect';
 export * from './chat-request';
 export * from './chat-response';
+export * from './chat-reply-shape';
 export * from './chat-stream';
 export * from './chat-usage';
 export * from './finish-reason';

@@ -25,6 +25,19 @@ export const adapterAuthConfigSchema = z.object({
   apiKeysFile: z.string().min(1).optional(),
 });
 
+/**
+ * Optional TLS for the adapter's gRPC port. With `clientCaFile`, callers must present a client
+ * certificate signed by that CA (mutual TLS between the router and its adapters).
+ */
+export const adapterTlsConfigSchema = z.object({
+  /** The adapter's certificate chain (PEM). */
+  certFile: z.string().min(1),
+  /** The adapter's private key (PEM). */
+  keyFile: z.string().min(1),
+  /** CA bundle (PEM) client certificates must chain to; set it to require them. */
+  clientCaFile: z.string().min(1).optional(),
+});
+
 /** The fields every adapter config has. */
 export const adapterConfigBaseSchema = z.object({
   /** `host:port` to serve gRPC on. */
@@ -36,6 +49,8 @@ export const adapterConfigBaseSchema = z.object({
   /** The models this deployment serves. */
   models: z.array(servedModelConfigSchema).min(1),
   auth: adapterAuthConfigSchema.default({}),
+  /** TLS (and mutual TLS) for the gRPC port; plaintext when absent. */
+  tls: adapterTlsConfigSchema.optional(),
   /** How long shutdown waits for in-flight calls, ms. */
   drainGraceMs: z.number().int().nonnegative().default(10_000),
 });

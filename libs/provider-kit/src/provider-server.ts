@@ -1,5 +1,14 @@
 import { provider } from '@switchyard/contracts';
-import { createApiKeyAuthenticator, createApiKeyStore, permissionDenied, startGrpcServer, type Logger, type RunningGrpcServer } from '@switchyard/grpc-kit';
+import {
+  createApiKeyAuthenticator,
+  createApiKeyStore,
+  permissionDenied,
+  serverCredentialsFromFiles,
+  startGrpcServer,
+  type Logger,
+  type RunningGrpcServer,
+  type ServerTlsFiles,
+} from '@switchyard/grpc-kit';
 import type { Principal, ProviderServiceImplementation, ServerCallContext } from '@switchyard/sdk';
 
 /** The ErrorInfo domain of every adapter's errors (the ProviderService contract names it). */
@@ -21,6 +30,8 @@ export interface ProviderServerOptions {
   logger?: Logger;
   /** How long shutdown waits for in-flight calls, ms. */
   drainGraceMs?: number;
+  /** TLS for the port (mutual TLS when it names a client CA); plaintext when absent. */
+  tls?: ServerTlsFiles;
 }
 
 /** Accepts the store's keys whose role is `service` or `admin`; a team key is PERMISSION_DENIED. */
@@ -45,5 +56,6 @@ export function startProviderServer(options: ProviderServerOptions): Promise<Run
     ...(options.apiKeysFile ? { authenticate: createServiceKeyAuthenticator(options.apiKeysFile) } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.drainGraceMs !== undefined ? { drainGraceMs: options.drainGraceMs } : {}),
+    ...(options.tls ? { credentials: serverCredentialsFromFiles(options.tls) } : {}),
   });
 }

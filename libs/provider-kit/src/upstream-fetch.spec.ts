@@ -70,6 +70,22 @@ describe('createUpstreamFetch', () => {
     expect(rest).toBe('data: two\n\n');
   });
 
+  it('answers a complete reply with a buffered response that reads once, clones, and exposes its body', async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"n":1}');
+    };
+    const response = await upstream.fetch(`${base}/once`);
+    const copy = response.clone();
+    expect(response.bodyUsed).toBe(false);
+    expect(await response.json()).toEqual({ n: 1 });
+    expect(response.bodyUsed).toBe(true);
+    await expect(response.text()).rejects.toThrow(TypeError);
+    expect(Buffer.from(await copy.arrayBuffer()).toString()).toBe('{"n":1}');
+    const reader = (await upstream.fetch(`${base}/once`)).body!.getReader();
+    expect(Buffer.from((await reader.read()).value!).toString()).toBe('{"n":1}');
+  });
+
   it('decodes a gzip-compressed body', async () => {
     handler = (_req, _body, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });

@@ -7,7 +7,8 @@
  *
  * What it supports is what provider SDKs send: string or byte bodies (anything else goes to the
  * built-in fetch), JSON and SSE responses, gzip/deflate/br decoding, AbortSignal before and during
- * the response. It does not follow redirects (provider APIs do not redirect; a 3xx reaches the SDK
+ * the response. A complete reply comes back as a {@link BufferedResponse} (status, headers, text,
+ * json, bytes, arrayBuffer, blob, clone, body), an event stream as a real Response. It does not follow redirects (provider APIs do not redirect; a 3xx reaches the SDK
  * as an error status) and does not read proxy variables (neither does Node's fetch).
  */
 import http, { type IncomingMessage } from 'node:http';
@@ -39,7 +40,7 @@ function headerObject(headers: HeadersInit | undefined): Record<string, string> 
   const out: Record<string, string> = {};
   if (!headers) return out;
   if (headers instanceof Headers) headers.forEach((value, key) => (out[key] = value));
-  else if (Array.isArray(headers)) for (const [key, value] of headers) out[key!.toLowerCase()] = value!;
+  else if (Array.isArray(headers)) for (const [key = '', value = ''] of headers) out[key.toLowerCase()] = value;
   else for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key.toLowerCase()] = String(value);
   return out;
 }
@@ -47,7 +48,7 @@ function headerObject(headers: HeadersInit | undefined): Record<string, string> 
 function responseHeaders(message: IncomingMessage): Headers {
   const headers = new Headers();
   const raw = message.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] ?? '', raw[i + 1] ?? '');
   return headers;
 }
 
@@ -94,12 +95,81 @@ function webStream(source: NodeJS.ReadableStream & { destroy(error?: Error): voi
   });
 }
 
+/**
+ * A complete (non-streamed) reply: the parts of the WHATWG Response that SDKs read, over one buffer.
+ * Building a real Response and reading it back through WHATWG streams costs about as much CPU as
+ * the whole node:http exchange; SSE replies, read incrementally, stay real Responses.
+ */
+export class BufferedResponse {
+  readonly ok: boolean;
+  readonly redirected = false;
+  readonly type = 'basic';
+  private used = false;
+
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    readonly headers: Headers,
+    private readonly bytes: Buffer,
+    readonly url: string,
+  ) {
+    this.ok = status >= 200 && status < 300;
+  }
+
+  get bodyUsed(): boolean {
+    return this.used;
+  }
+
+  /** The bytes as a one-chunk stream (SDKs touch it only to cancel an unread error body). */
+  get body(): ReadableStream<Uint8Array> {
+    const bytes = this.bytes;
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        controller.close();
+      },
+    });
+  }
+
+  private consume(): Buffer {
+    if (this.used) throw new TypeError('Body is unusable: Body has already been read');
+    this.used = true;
+    return this.bytes;
+  }
+
+  async text(): Promise<string> {
+    return this.consume().toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(this.consume().toString('utf8'));
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    return new Uint8Array(this.consume());
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = this.consume();
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  async blob(): Promise<Blob> {
+    return new Blob([this.consume()], { type: this.headers.get('content-type') ?? '' });
+  }
+
+  clone(): BufferedResponse {
+    if (this.used) throw new TypeError('Response.clone: Body has already been consumed.');
+    return new BufferedResponse(this.status, this.statusText, this.headers, this.bytes, this.url);
+  }
+}
+
 /** Reads a whole (small) body into one buffer. */
 function readAll(source: NodeJS.ReadableStream, signal: AbortSignal | null | undefined): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     source.on('data', (chunk: Buffer) => chunks.push(chunk));
-    source.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    source.once('end', () => resolve(Buffer.concat(chunks)));
     source.once('error', (error: Error) => reject(signal?.aborted ? abortError(signal) : error));
   });
 }
@@ -139,10 +209,10 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): Upstrea
             return resolve(new Response(null, init));
           }
           if ((message.headers['content-type'] ?? '').includes('text/event-stream')) return resolve(new Response(webStream(source, signal), init));
-          readAll(source, signal).then((bytes) => resolve(new Response(bytes, init)), reject);
+          readAll(source, signal).then((bytes) => resolve(new BufferedResponse(status, init.statusText, init.headers, bytes, url.href) as unknown as Response), reject);
         },
       );
-      const onAbort = () => request.destroy(abortError(signal!));
+      const onAbort = () => signal && request.destroy(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
       request.once('close', () => signal?.removeEventListener('abort', onAbort));
       request.once('error', (error: Error) => reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: error })));

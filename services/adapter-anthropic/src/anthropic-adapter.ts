@@ -44,6 +44,7 @@ export async function startAnthropicAdapter(options: AnthropicAdapterOptions): P
       { provider: catalog.provider, upstreamBaseUrl: config.upstream.baseUrl },
     ),
     apiKeysFile: config.auth.apiKeysFile,
+    tls: config.tls,
     logger: options.logger,
     drainGraceMs: config.drainGraceMs,
   });

@@ -12,6 +12,7 @@ import {
   RequestTranslationError,
   startUpstreamStopwatch,
   upstreamFailureStatus,
+  UpstreamProtocolError,
   upstreamTimeoutMs,
   type ServedModelCatalog,
 } from '@switchyard/provider-kit';
@@ -79,6 +80,7 @@ export function createAnthropicProviderService(options: AnthropicProviderService
     if (error instanceof ServiceFailure) return error;
     if (error instanceof RequestTranslationError) return invalidArgument(error.field, error.description);
     const failureContext = { provider, signal: context.signal, deadline: context.deadline, timeoutMs };
+    if (error instanceof UpstreamProtocolError) return upstreamFailureStatus({ kind: 'protocol', message: error.message }, failureContext);
     let described = describeAnthropicError(error);
     // A lost connection once the upstream timeout has run out is that timeout (the SDK cannot always tell).
     if (described?.kind === 'connection' && timeoutMs !== undefined && elapsedMs !== undefined && elapsedMs >= timeoutMs) {
@@ -116,7 +118,13 @@ export function createAnthropicProviderService(options: AnthropicProviderService
       } catch (error) {
         throw failureOf(error, context, timeoutMs, watch.elapsedMs());
       }
-      return { ...fromAnthropicMessage(message), upstreamLatency: durationFromMs(watch.elapsedMs()) };
+      let response;
+      try {
+        response = fromAnthropicMessage(message);
+      } catch (error) {
+        throw failureOf(error, context);
+      }
+      return { ...response, upstreamLatency: durationFromMs(watch.elapsedMs()) };
     },
 
     async *streamGenerate(request: provider.StreamGenerateRequest, context: ServerCallContext) {

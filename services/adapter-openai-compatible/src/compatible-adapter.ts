@@ -48,6 +48,7 @@ export async function startCompatibleAdapter(options: CompatibleAdapterOptions):
       { provider: catalog.provider, upstreamBaseUrl: config.upstream.baseUrl },
     ),
     apiKeysFile: config.auth.apiKeysFile,
+    tls: config.tls,
     logger: options.logger,
     drainGraceMs: config.drainGraceMs,
   });

@@ -41,6 +41,7 @@ export async function startOpenAIAdapter(options: OpenAIAdapterOptions): Promise
       upstreamBaseUrl: config.upstream.baseUrl,
     }),
     apiKeysFile: config.auth.apiKeysFile,
+    tls: config.tls,
     logger: options.logger,
     drainGraceMs: config.drainGraceMs,
   });

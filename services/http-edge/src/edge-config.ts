@@ -19,6 +19,16 @@ export const httpEdgeConfigSchema = z.object({
     requestTimeoutMs: z.number().int().positive().default(120_000),
     /** Deadline of a models-list call, ms. */
     listModelsTimeoutMs: z.number().int().positive().default(10_000),
+    /** TLS to the router (PEM files); with certFile/keyFile the edge presents a client certificate (mutual TLS). Plaintext when absent. */
+    tls: z
+      .object({
+        caFile: z.string().min(1),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+        /** The name in the router's certificate, when it differs from the address's host. */
+        serverName: z.string().min(1).optional(),
+      })
+      .optional(),
   }),
   /** Largest request body, bytes; keep it at or under the router's gRPC message limit. */
   maxBodyBytes: z.number().int().positive().default(16 * 1024 * 1024),

@@ -2,7 +2,7 @@
 // before they load), then config once, the router client, and the listener.
 import { telemetry } from '@switchyard/telemetry/register';
 import { loadConfig } from '@switchyard/config';
-import { checkHealth, createLogger } from '@switchyard/grpc-kit';
+import { channelCredentialsFromFiles, checkHealth, createLogger, tlsChannelOptions } from '@switchyard/grpc-kit';
 import { createRouterClient } from '@switchyard/sdk';
 import { httpEdgeConfigSchema } from './edge-config';
 import { startHttpEdge } from './edge-server';
@@ -12,8 +12,11 @@ async function main(): Promise<void> {
   const file = configFlag >= 0 ? process.argv[configFlag + 1] : process.env['SWITCHYARD_HTTP_EDGE_CONFIG'];
   const config = loadConfig(httpEdgeConfigSchema, { file, env: process.env, envPrefix: 'SWITCHYARD_' });
   const logger = createLogger({ service: 'http-edge', level: config.logLevel });
+  const tls = config.router.tls;
+  const credentials = tls ? channelCredentialsFromFiles(tls) : undefined;
+  const channelOptions = tls ? tlsChannelOptions(tls) : undefined;
   // No API key on the channel: every call carries the caller's own key as metadata.
-  const router = createRouterClient(config.router.address);
+  const router = createRouterClient(config.router.address, { credentials, channelOptions });
   const edge = await startHttpEdge({
     router,
     listen: config.listen,
@@ -22,7 +25,7 @@ async function main(): Promise<void> {
     listModelsTimeoutMs: config.router.listModelsTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
     drainGraceMs: config.drainGraceMs,
-    readiness: async () => (await checkHealth(config.router.address, '', 1000)) === 'SERVING',
+    readiness: async () => (await checkHealth(config.router.address, '', 1000, credentials, channelOptions)) === 'SERVING',
   });
   process.stdout.write(JSON.stringify({ event: 'listening', address: edge.url, service: 'http-edge' }) + '\n');
 

@@ -6,6 +6,16 @@ import { openAIChatTarget, openAIStreamTarget } from '../src/http-load';
 import { runLoad } from '../src/load-generator';
 import { processCpuMs, selfCpuMs } from '../src/process-stats';
 
+class LiteResponse {
+  readonly ok: boolean; readonly bodyUsed = false; readonly redirected = false; readonly type = 'basic';
+  constructor(readonly status: number, readonly statusText: string, readonly headers: Headers, private readonly bytes: Buffer, readonly url: string) { this.ok = status >= 200 && status < 300; }
+  get body() { const bytes = this.bytes; return new ReadableStream({ start(c) { c.enqueue(new Uint8Array(bytes)); c.close(); } }); }
+  async json() { return JSON.parse(this.bytes.toString('utf8')); }
+  async text() { return this.bytes.toString('utf8'); }
+  async arrayBuffer() { return this.bytes.buffer.slice(this.bytes.byteOffset, this.bytes.byteOffset + this.bytes.byteLength); }
+  clone() { return new LiteResponse(this.status, this.statusText, this.headers, this.bytes, this.url); }
+}
+let LITE = false;
 function nodeFetch(): typeof fetch {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   return ((input: string | URL | Request, init: RequestInit = {}) =>
@@ -30,7 +40,7 @@ function nodeFetch(): typeof fetch {
         } else {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolvePromise(new Response(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), { status: res.statusCode, headers: responseHeaders })));
+          res.on('end', () => { const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks); resolvePromise(LITE ? (new LiteResponse(res.statusCode!, res.statusMessage ?? '', responseHeaders, bytes, url.href) as unknown as Response) : new Response(bytes, { status: res.statusCode, headers: responseHeaders })); });
           res.on('error', reject);
         }
       });
@@ -46,8 +56,11 @@ async function main() {
   const variants = {
     'sdk+undici-fetch': new OpenAI({ baseURL: up.baseURL, apiKey: up.apiKey, maxRetries: 0, logLevel: 'off' }),
     'sdk+node-http': new OpenAI({ baseURL: up.baseURL, apiKey: up.apiKey, maxRetries: 0, logLevel: 'off', fetch: nodeFetch() }),
+    'sdk+node-http-lite': new OpenAI({ baseURL: up.baseURL, apiKey: up.apiKey, maxRetries: 0, logLevel: 'off', fetch: ((a: any, b: any) => { LITE = true; return nodeFetch2(a, b); }) as typeof fetch }),
   };
-  for (let round = 0; round < 2; round++) for (const [name, sdk] of Object.entries(variants)) for (const [kind, target] of [['unary', openAIChatTarget(sdk, body)], ['stream', openAIStreamTarget(sdk, body)]] as const) {
+  const nodeFetch2 = nodeFetch();
+  for (let round = 0; round < 3; round++) for (const [name, sdk] of Object.entries(variants)) for (const [kind, target] of [['unary', openAIChatTarget(sdk, body)], ['stream', openAIStreamTarget(sdk, body)]] as const) {
+    if (kind === 'stream') continue; LITE = name.endsWith('lite');
     const b = processCpuMs(up.pid); const s = selfCpuMs();
     const r = await runLoad({ mode: 'closed', concurrency: 8, durationMs: 4000, maxRequests: 3000, target });
     console.log(`${name} ${kind} ok=${r.ok} err=${r.errors} ${JSON.stringify(r.sampleErrors)} rps=${r.achievedRate.toFixed(0)} p50=${r.latency.p50.toFixed(2)} client cpu/req=${((selfCpuMs() - s) / r.ok).toFixed(3)} fake=${((processCpuMs(up.pid) - b) / r.ok).toFixed(3)}`);

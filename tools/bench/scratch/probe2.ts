@@ -15,7 +15,7 @@ async function inner(db?: { url: string; name: string }) {
   const prof = process.env.PROF_DIR;
   const up = await startBenchUpstream(repoRoot);
   const t0 = Date.now();
-  const stack = await startBenchStack({ repoRoot, stateDir, upstream: up, billingDatabaseUrl: db?.url, tracing: process.env.TRACING !== '0',
+  const stack = await startBenchStack({ repoRoot, stateDir, upstream: up, billingDatabaseUrl: db?.url, entries: process.env.ROUTER_ENTRY ? { router: process.env.ROUTER_ENTRY } : undefined, tracing: process.env.TRACING !== '0',
     nodeFlags: prof ? { router: ['--cpu-prof', `--cpu-prof-dir=${prof}/router`], billing: ['--cpu-prof', `--cpu-prof-dir=${prof}/billing`], 'adapter-openai': ['--cpu-prof', `--cpu-prof-dir=${prof}/adapter`] } : undefined,
     serviceOutput: process.env.VERBOSE ? (n, l) => console.error(`[${n}] ${l}`) : undefined });
   console.error('stack up in', Date.now() - t0, 'ms');

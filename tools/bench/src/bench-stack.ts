@@ -113,6 +113,11 @@ export interface BenchStackOptions {
   tracing?: boolean;
   /** Extra Node flags per service, e.g. `{ router: ['--cpu-prof', '--cpu-prof-dir=/tmp/p'] }`. */
   nodeFlags?: Partial<Record<'billing' | 'adapter-openai' | 'router', string[]>>;
+  /**
+   * Entry points to run instead of the services' own `src/main.ts` (repo-relative), e.g. a patched
+   * copy of the router to measure a proposed change before it is made.
+   */
+  entries?: Partial<Record<'billing' | 'adapter-openai' | 'router', string>>;
   /** billing's PostgreSQL (a scratch database); default embedded PGlite in `stateDir`. */
   billingDatabaseUrl?: string;
   /** The team's monthly budget, USD (so every request's hold is checked against a real budget). */
@@ -151,7 +156,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     writeFileSync(configFile, toYaml(config), { mode: 0o600 });
     const child = await startServiceProcess({
       name,
-      command: nodeCommand(repoRoot, entry, { nodeFlags: options.nodeFlags?.[name], preload: tracing ? ['libs/telemetry/src/register.ts'] : [] }),
+      command: nodeCommand(repoRoot, options.entries?.[name] ?? entry, { nodeFlags: options.nodeFlags?.[name], preload: tracing ? ['libs/telemetry/src/register.ts'] : [] }),
       cwd: repoRoot,
       env: childEnvironment({ ...telemetryEnv, OTEL_SERVICE_NAME: `bench-${name}`, SWITCHYARD_CONFIG_FILE: configFile, SWITCHYARD_ROUTER_CONFIG: configFile, ...env }),
       onOutput: options.serviceOutput,

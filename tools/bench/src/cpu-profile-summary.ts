@@ -5,6 +5,7 @@
  *
  *   node --require tsx/cjs tools/bench/src/cpu-profile-summary.ts FILE.cpuprofile [--top 30] [--requests N] [--focus name,name]
  *     [--window START_US,END_US]   (process.hrtime microseconds: only the load, not start-up)
+ *     [--callers name,name]        (the call stacks that spent the most time in these functions)
  */
 import { readFileSync } from 'node:fs';
 
@@ -39,6 +40,8 @@ export interface ProfileSummary {
   byModule: ProfileRow[];
   /** Inclusive time of functions whose name matches a focus name. */
   inclusive: ProfileRow[];
+  /** For each `callersOf` name: the call stacks (innermost first, 4 frames) that spent the most time in it. */
+  callers: ProfileRow[];
 }
 
 /** The module a script URL belongs to: `npm:<package>`, a workspace folder, or `node:<internal>`. */
@@ -63,6 +66,8 @@ export interface ProfileSummaryOptions {
    * timestamps and `process.hrtime` use (so a benchmark can cut out start-up and shutdown).
    */
   window?: { startMicros: number; endMicros: number };
+  /** Function names whose callers to report. */
+  callersOf?: string[];
 }
 
 const SPECIAL = new Set(['(idle)', '(garbage collector)', '(program)', '(root)']);
@@ -84,6 +89,11 @@ export function summariseProfile(profile: CpuProfile, options: ProfileSummaryOpt
   const functionMs = new Map<string, number>();
   const moduleMs = new Map<string, number>();
   const inclusiveMs = new Map<string, number>();
+  const callerMs = new Map<string, number>();
+  const frameName = (id: number) => {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    return `${functionName || '(anonymous)'}${url ? ` ${moduleOf(url)}:${lineNumber + 1}` : ''}`;
+  };
   let idle = 0;
   let gc = 0;
   let program = 0;
@@ -99,6 +109,12 @@ export function summariseProfile(profile: CpuProfile, options: ProfileSummaryOpt
     functionMs.set(name, (functionMs.get(name) ?? 0) + micros);
     const module = SPECIAL.has(functionName) ? functionName : moduleOf(url);
     moduleMs.set(module, (moduleMs.get(module) ?? 0) + micros);
+    if (options.callersOf?.includes(functionName)) {
+      const stack: string[] = [];
+      for (let at: number | undefined = id; at !== undefined && stack.length < 5; at = parent.get(at)) stack.push(frameName(at));
+      const key = stack.join(' ← ');
+      callerMs.set(key, (callerMs.get(key) ?? 0) + micros);
+    }
     if (options.focus?.length) {
       // Each sample counts once per focus name found on its stack.
       const seen = new Set<string>();
@@ -116,7 +132,15 @@ export function summariseProfile(profile: CpuProfile, options: ProfileSummaryOpt
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, micros]) => ({ name, ms: micros / 1000, share: busy > 0 ? micros / busy : 0 }));
-  return { totalMs: total / 1000, busyMs: busy / 1000, gcMs: gc / 1000, byFunction: rows(functionMs), byModule: rows(moduleMs), inclusive: rows(inclusiveMs) };
+  return {
+    totalMs: total / 1000,
+    busyMs: busy / 1000,
+    gcMs: gc / 1000,
+    byFunction: rows(functionMs),
+    byModule: rows(moduleMs),
+    inclusive: rows(inclusiveMs),
+    callers: rows(callerMs),
+  };
 }
 
 /** Reads and summarises a `.cpuprofile` file. */
@@ -131,6 +155,7 @@ function printSummary(file: string, summary: ProfileSummary, requests?: number):
     ['by module (self time)', summary.byModule],
     ['by function (self time)', summary.byFunction],
     ['inclusive', summary.inclusive],
+    ['callers', summary.callers],
   ] as const) {
     if (rows.length === 0) continue;
     console.log(`  ${title}:`);
@@ -149,7 +174,8 @@ if (require.main === module) {
   const top = Number(flag('--top') ?? 25);
   const requests = flag('--requests');
   const focus = flag('--focus')?.split(',');
+  const callersOf = flag('--callers')?.split(',');
   const windowFlag = flag('--window')?.split(',').map(Number);
   const window = windowFlag ? { startMicros: windowFlag[0]!, endMicros: windowFlag[1]! } : undefined;
-  for (const file of args) printSummary(file, summariseProfileFile(file, { top, focus, window }), requests ? Number(requests) : undefined);
+  for (const file of args) printSummary(file, summariseProfileFile(file, { top, focus, window, callersOf }), requests ? Number(requests) : undefined);
 }

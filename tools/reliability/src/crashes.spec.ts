@@ -98,7 +98,7 @@ describe('crashes under load: the ledger equals what was served', () => {
   it('SIGKILL the router mid-load, restart it: served requests are in the ledger exactly once (the outbox survives)', async () => {
     const router = stack.routers[0]!;
     let killedAt = 0;
-    const { load, comparison } = await underLoad('kill-router', { total: 400, pauseMs: 5 }, async (progress) => {
+    const { load, comparison } = await underLoad('kill-router', { total: 300, pauseMs: 5 }, async (progress) => {
       await whenProgress(progress, 100);
       router.kill('SIGKILL');
       killedAt = Date.now();
@@ -107,7 +107,7 @@ describe('crashes under load: the ledger equals what was served', () => {
       await router.restart();
     });
     expect(killedAt).toBeGreaterThan(0);
-    expect(comparison.served).toBeGreaterThanOrEqual(200);
+    expect(comparison.served).toBeGreaterThanOrEqual(150);
     // A call failing with no status from the system was in flight at the kill or sent while the router was down.
     for (const f of load.failed.filter((o) => !o.reason)) expect(f.endedAt).toBeGreaterThanOrEqual(killedAt - 50);
     report('sigkill-router', load, comparison);
@@ -115,8 +115,8 @@ describe('crashes under load: the ledger equals what was served', () => {
 
   it('SIGKILL an adapter mid-load: calls in flight on it fall back; nothing fails, nothing is lost', async () => {
     const adapter = stack.adapters.openai!;
-    const { load, comparison } = await underLoad('kill-adapter', { total: 200, stream: true }, async (progress) => {
-      await whenProgress(progress, 60);
+    const { load, comparison } = await underLoad('kill-adapter', { total: 160, stream: true }, async (progress) => {
+      await whenProgress(progress, 50);
       adapter.kill('SIGKILL');
       await adapter.waitForExit();
       await sleep(500);
@@ -131,7 +131,7 @@ describe('crashes under load: the ledger equals what was served', () => {
 
   it('SIGKILL billing mid-load: serving continues (fail-open), the outbox drains after restart', async () => {
     const billing = stack.billings[0]!;
-    const { load, comparison } = await underLoad('kill-billing', { total: 200, pauseMs: 5 }, async (progress) => {
+    const { load, comparison } = await underLoad('kill-billing', { total: 160, pauseMs: 5 }, async (progress) => {
       await whenProgress(progress, 50);
       billing.kill('SIGKILL');
       await billing.waitForExit();
@@ -146,14 +146,14 @@ describe('crashes under load: the ledger equals what was served', () => {
     const dbProxy = stack.proxies.billingToDatabase[0]!;
     const billingProcess = stack.billings[0]!;
     let billingCrashed = false;
-    const { load, comparison } = await underLoad('kill-db', { total: 240, pauseMs: 10 }, async (progress) => {
+    const { load, comparison } = await underLoad('kill-db', { total: 200, pauseMs: 10 }, async (progress) => {
       await whenProgress(progress, 40);
       dbProxy.setToxics([{ kind: 'reset_peer', scope: 'all' }]);
       await sleep(1000);
       dbProxy.setToxics([{ kind: 'timeout' }]);
       await sleep(1500);
       dbProxy.clearToxics();
-      await whenProgress(progress, 140);
+      await whenProgress(progress, 120);
       postgres.crash();
       await sleep(1000);
       postgres.start();
@@ -217,6 +217,8 @@ describe('crashes under load: the ledger equals what was served', () => {
     for (const o of closed.failed) expect(o.reason).toBe('BUDGET_UNCHECKABLE');
     const openComparison = await compareServedWithLedger(stack.ledger, 'billing-down', open.outcomes, 45_000);
     const drainedAfterMs = Date.now() - downUntil;
+    // The router's channel to billing reconnects within the SDK's 5 s reconnect backoff cap, then the outbox drains.
+    expect(drainedAfterMs).toBeLessThan(20_000);
     const closedComparison = await compareServedWithLedger(stack.ledger, 'billing-down-closed', closed.outcomes, 45_000);
     for (const c of [openComparison, closedComparison]) {
       expect(c.servedMissing).toEqual([]);

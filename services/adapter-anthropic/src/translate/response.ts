@@ -2,6 +2,7 @@ import type { Message } from '@anthropic-ai/sdk/resources/messages';
 import { common, type provider } from '@switchyard/contracts';
 import type { ProtoInit } from '@switchyard/provider-kit';
 import { anthropicFinishReason } from './finish-reason';
+import { assertAnthropicMessageShape } from './reply-shape';
 import { fromAnthropicUsage } from './usage';
 
 /** A GenerateResponse ready for `create()` (the service adds `upstream_latency`). */
@@ -15,9 +16,11 @@ export type AnthropicMessage = Pick<Message, 'id' | 'model' | 'stop_reason' | 'u
 /**
  * Translates an Anthropic message into our GenerateResponse: one text part per text block, one
  * tool call per `tool_use` block (its input object re-serialised as the arguments JSON). Thinking
- * and server-tool blocks have no place in our contract and are left out.
+ * and server-tool blocks have no place in our contract and are left out. A reply of the wrong shape
+ * is an UpstreamProtocolError.
  */
 export function fromAnthropicMessage(message: AnthropicMessage): GenerateResponseInit {
+  assertAnthropicMessageShape(message);
   const parts: Array<{ kind: { case: 'text'; value: string } }> = [];
   const toolCalls: Array<{ id: string; name: string; argumentsJson: string }> = [];
   for (const block of message.content) {
@@ -31,7 +34,7 @@ export function fromAnthropicMessage(message: AnthropicMessage): GenerateRespons
     finishReason: anthropicFinishReason(message.stop_reason),
     providerFinishReason: message.stop_reason ?? '',
     usage: fromAnthropicUsage(message.usage),
-    responseModel: message.model,
-    responseId: message.id,
+    responseModel: message.model ?? '',
+    responseId: message.id ?? '',
   };
 }

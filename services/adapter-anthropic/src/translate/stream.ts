@@ -1,6 +1,7 @@
 import type { common, provider } from '@switchyard/contracts';
 import type { ProtoInit } from '@switchyard/provider-kit';
 import { anthropicFinishReason } from './finish-reason';
+import { assertAnthropicStreamEventShape } from './reply-shape';
 import { fromAnthropicUsage, type AnthropicUsage } from './usage';
 
 /** One StreamGenerateResponse ready for `create()`. */
@@ -61,11 +62,12 @@ export function createMessageStreamTranslator(): MessageStreamTranslator {
 
   return {
     accept(raw) {
+      assertAnthropicStreamEventShape(raw);
       const event = raw as AnthropicStreamEvent;
       switch (event.type) {
         case 'message_start':
-          responseId = event.message.id;
-          responseModel = event.message.model;
+          responseId = event.message.id ?? '';
+          responseModel = event.message.model ?? '';
           rawUsage = { ...event.message.usage };
           return [];
         case 'content_block_start': {
@@ -109,7 +111,7 @@ export function createMessageStreamTranslator(): MessageStreamTranslator {
           return [];
         }
         case 'message_delta': {
-          if (event.delta.stop_reason) stopReason = event.delta.stop_reason;
+          if (event.delta?.stop_reason) stopReason = event.delta.stop_reason;
           // message_delta usage is cumulative; null fields keep what message_start said.
           const next: AnthropicUsage = { ...rawUsage };
           for (const [key, value] of Object.entries(event.usage ?? {})) {

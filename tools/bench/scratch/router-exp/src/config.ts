@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:50051');
+
+/** One provider adapter (a ProviderService deployment). Its provider and model names come from its ListModels. */
+const adapterSchema = z.object({
+  /** A label for logs and "adapter down" reasons, e.g. `openai-default`. Never a routing key. */
+  name: z.string().min(1),
+  /** The adapter's gRPC address. */
+  address: hostPort,
+  /** API key the router presents to the adapter, if the adapter authenticates callers. */
+  apiKey: z.string().optional(),
+});
+
+/**
+ * The router's configuration: a YAML file plus `SWITCHYARD_*` environment overrides
+ * (see @switchyard/config), e.g. `SWITCHYARD_BILLING__API_KEY`, `SWITCHYARD_OUTBOX__DIR`.
+ *
+ * ```yaml
+ * listen: 127.0.0.1:50051
+ * keyFile: .switchyard/api-keys.json     # shared with billing
+ * policyFile: services/router/config/policy.yaml
+ * adapters:
+ *   - { name: openai-default, address: 127.0.0.1:50061 }
+ * billing: { address: 127.0.0.1:50071, apiKey: sy_..._... }
+ * outbox: { dir: .switchyard/router-outbox }
+ * budget: { failureMode: failOpen }
+ * ```
+ */
+export const routerConfigSchema = z.object({
+  listen: hostPort.default('127.0.0.1:50051'),
+  /** API-key file (sha256 hashes only); shared with billing, reloaded on change. */
+  keyFile: z.string().min(1),
+  /** Routing policy YAML, reloaded on change. */
+  policyFile: z.string().min(1),
+  /** Provider adapters to route to. */
+  adapters: z.array(adapterSchema).default([]),
+  billing: z.object({
+    address: hostPort,
+    /** The router's service key for billing (RecordUsage, ReserveBudget, SettleBudget, ListPrices). */
+    apiKey: z.string().min(1),
+    /** Timeout of one ReserveBudget call before the failure mode applies, ms. */
+    reserveTimeoutMs: z.number().int().positive().default(1000),
+    /** How often the price catalog is re-read from billing's ListPrices, ms (0 = use the shipped catalog only). */
+    priceRefreshMs: z.number().int().nonnegative().default(60_000),
+  }),
+  /** The evaluator, for measured per-model quality; priors from the policy are used without it. */
+  evaluator: z
+    .object({
+      address: hostPort,
+      apiKey: z.string().optional(),
+      /** How often GetQualityScores and the models' GetModelStatus are re-read, ms. */
+      refreshMs: z.number().int().positive().default(60_000),
+      /** Online-sampling submissions in flight before new samples are dropped. */
+      maxInFlightSamples: z.number().int().positive().default(64),
+    })
+    .optional(),
+  outbox: z
+    .object({
+      /** Directory of the durable usage outbox (segment files and the acknowledged offset). */
+      dir: z.string().min(1),
+      /** Records per RecordUsage batch (billing accepts at most 1000). */
+      batchSize: z.number().int().min(1).max(1000).default(200),
+      /** How long the shipper waits after a new record for more to fill a batch, ms. */
+      lingerMs: z.number().int().nonnegative().default(20),
+      /** Segment size before rolling over to a new file, bytes. */
+      segmentBytes: z.number().int().min(4096).default(8 * 1024 * 1024),
+      /** First and largest retry delay of a failed delivery, ms. */
+      retryInitialMs: z.number().int().positive().default(100),
+      retryMaxMs: z.number().int().positive().default(5000),
+      /** Timeout of one RecordUsage call, ms. */
+      deliveryTimeoutMs: z.number().int().positive().default(10_000),
+    })
+    .prefault({ dir: '.switchyard/router-outbox' }),
+  budget: z
+    .object({
+      /** When billing cannot be reached for ReserveBudget: serve unchecked (failOpen) or refuse with UNAVAILABLE (failClosed). */
+      failureMode: z.enum(['failOpen', 'failClosed']).default('failOpen'),
+      /** Consecutive reservation failures after which billing is treated as down without waiting for a timeout. */
+      breakerThreshold: z.number().int().positive().default(5),
+      /** How long billing is treated as down before the next reservation probes it, ms. */
+      breakerHalfOpenMs: z.number().int().positive().default(5000),
+    })
+    .prefault({}),
+  /** Deadline applied when the caller sets none, ms. */
+  defaultDeadlineMs: z.number().int().positive().default(120_000),
+  /** Time kept back from the caller's deadline for the router's own work after the adapter answers, ms. */
+  deadlineMarginMs: z.number().int().nonnegative().default(5),
+  /** Longest wait for an adapter's first byte (unary: the reply) before falling back, ms; the caller's deadline still wins. */
+  firstByteTimeoutMs: z.number().int().positive().default(30_000),
+  circuit: z
+    .object({
+      /** Consecutive failures that open a deployment's circuit. */
+      consecutiveFailures: z.number().int().positive().default(5),
+      /** How long an open circuit waits before one probe request, ms. */
+      halfOpenAfterMs: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  catalog: z
+    .object({
+      /** How often adapters' ListModels are re-read, ms. */
+      refreshMs: z.number().int().positive().default(30_000),
+      /** Timeout of one ListModels call, ms. */
+      timeoutMs: z.number().int().positive().default(3000),
+    })
+    .prefault({}),
+  classifier: z
+    .object({
+      /** `learned` (the trained routing model) or `heuristic` (rules only). */
+      kind: z.enum(['learned', 'heuristic']).default('learned'),
+      /** Prompt characters the classifier reads (head and tail of the last user turn); bounds decision time. */
+      maxChars: z.number().int().min(64).default(1024),
+    })
+    .prefault({}),
+  /** Observed-latency window per deployment model (successful attempts). */
+  latency: z
+    .object({
+      window: z.number().int().min(10).default(200),
+      /** Samples needed before the observed p90 is used against a latency objective. */
+      minSamples: z.number().int().min(1).default(20),
+    })
+    .prefault({}),
+  logLevel: z.string().default('info'),
+});
+
+/** The parsed, frozen router configuration. */
+export type RouterConfig = z.infer<typeof routerConfigSchema>;
+/** One configured adapter. */
+export type AdapterConfig = z.infer<typeof adapterSchema>;

@@ -1,0 +1,171 @@
+import { createHeuristicClassifier, createLearnedClassifier, type PromptClassifier } from '@switchyard/classifier';
+import { router } from '@switchyard/contracts';
+import { createApiKeyAuthenticator, createApiKeyStore, createLogger, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
+import { defaultPriceCatalog, type PriceCatalog } from '@switchyard/pricing';
+import { createBillingClient, createEvaluatorClient } from '@switchyard/sdk';
+import type { Logger } from 'pino';
+import { createAdapterPool, type AdapterPool } from './adapter-pool';
+import { createApiKeyService } from './api-key-service';
+import { createBudgetGate } from './budget';
+import type { RouterConfig } from './config';
+import { createLatencyTracker } from './latency-tracker';
+import { createModelCatalog, type ModelCatalog } from './model-catalog';
+import { createOnlineSampler } from './online-sampler';
+import { createPolicySource, type PolicySource } from './policy/policy-loader';
+import { createPriceSource } from './price-source';
+import { createQualityScores } from './quality-scores';
+import { createRouterService, type RouterHooks } from './router-service';
+import { openUsageOutbox, type UsageOutbox } from './usage-outbox';
+import { createUsageShipper, type UsageShipper } from './usage-shipper';
+
+/** Extra wiring for startRouter beyond the config (tests and the composition root). */
+export interface StartRouterOptions {
+  logger?: Logger;
+  /** Overrides the classifier chosen by `config.classifier.kind`. */
+  classifier?: PromptClassifier;
+  /** The catalog to fall back on until billing's ListPrices answers; default the shipped one. */
+  shippedPrices?: PriceCatalog;
+  hooks?: RouterHooks;
+}
+
+/** A running router process's parts. */
+export interface RunningRouter {
+  readonly address: string;
+  readonly server: RunningGrpcServer;
+  readonly outbox: UsageOutbox;
+  readonly shipper: UsageShipper;
+  readonly catalog: ModelCatalog;
+  readonly pool: AdapterPool;
+  readonly policy: PolicySource;
+  /**
+   * Graceful stop: health NOT_SERVING → drain in-flight calls (grace) → give the shipper up to
+   * `flushMs` to deliver the outbox → close. Undelivered usage stays on disk for the next start.
+   */
+  shutdown(options?: { graceMs?: number; flushMs?: number }): Promise<void>;
+}
+
+/** Builds every part of the router from its config and starts serving. */
+export async function startRouter(config: RouterConfig, options: StartRouterOptions = {}): Promise<RunningRouter> {
+  const logger = options.logger ?? createLogger({ service: 'router', level: config.logLevel });
+  const policy = createPolicySource({
+    file: config.policyFile,
+    onReload: (event) =>
+      event.ok ? logger.info({ file: config.policyFile }, 'routing policy reloaded') : logger.error({ err: event.error.message }, 'routing policy change rejected; keeping the previous policy'),
+  });
+  const keys = createApiKeyStore({ file: config.keyFile });
+
+  const outbox = await openUsageOutbox({ dir: config.outbox.dir, segmentBytes: config.outbox.segmentBytes, logger });
+  const billingClient = createBillingClient(config.billing.address, { apiKey: config.billing.apiKey });
+  const shipper = createUsageShipper({
+    outbox,
+    billing: billingClient,
+    batchSize: config.outbox.batchSize,
+    lingerMs: config.outbox.lingerMs,
+    retryInitialMs: config.outbox.retryInitialMs,
+    retryMaxMs: config.outbox.retryMaxMs,
+    deliveryTimeoutMs: config.outbox.deliveryTimeoutMs,
+    logger,
+  });
+  shipper.start();
+  const budget = createBudgetGate({
+    billing: billingClient,
+    failureMode: config.budget.failureMode,
+    timeoutMs: config.billing.reserveTimeoutMs,
+    breakerThreshold: config.budget.breakerThreshold,
+    breakerHalfOpenMs: config.budget.breakerHalfOpenMs,
+    logger,
+    onUnchecked: (teamId) => options.hooks?.onBudgetUnchecked?.(teamId),
+  });
+  const prices = createPriceSource({
+    shipped: options.shippedPrices ?? defaultPriceCatalog(),
+    billing: config.billing.priceRefreshMs > 0 ? billingClient : undefined,
+    refreshMs: config.billing.priceRefreshMs,
+    logger,
+  });
+
+  const pool = createAdapterPool({
+    adapters: config.adapters,
+    consecutiveFailures: config.circuit.consecutiveFailures,
+    halfOpenAfterMs: config.circuit.halfOpenAfterMs,
+    logger,
+    onCircuitChange: (deployment, state) => options.hooks?.onCircuitChange?.(deployment, state),
+  });
+  const catalog = createModelCatalog({
+    adapters: config.adapters.map((a) => ({ name: a.name, address: a.address, client: pool.client(a.name) })),
+    refreshMs: config.catalog.refreshMs,
+    timeoutMs: config.catalog.timeoutMs,
+    logger,
+  });
+  const evaluatorClient = config.evaluator ? createEvaluatorClient(config.evaluator.address, { apiKey: config.evaluator.apiKey }) : undefined;
+  const quality = createQualityScores({
+    policy: () => policy.current(),
+    evaluator: evaluatorClient,
+    models: () => catalog.entries().map((e) => e.key),
+    refreshMs: config.evaluator?.refreshMs,
+    logger,
+  });
+  // Start-up reads; each keeps its fallback (shipped prices, priors, "adapter down") on failure.
+  await Promise.all([prices.refresh(), catalog.refresh()]);
+  await quality.refresh();
+
+  const classifier = options.classifier ?? (config.classifier.kind === 'heuristic' ? createHeuristicClassifier() : createLearnedClassifier());
+  const latency = createLatencyTracker({ window: config.latency.window, minSamples: config.latency.minSamples });
+  const routerService = createRouterService({
+    policy,
+    classifier,
+    maxClassifierChars: config.classifier.maxChars,
+    catalog,
+    pool,
+    quality,
+    latency,
+    prices,
+    budget,
+    outbox,
+    timings: { defaultDeadlineMs: config.defaultDeadlineMs, deadlineMarginMs: config.deadlineMarginMs, firstByteTimeoutMs: config.firstByteTimeoutMs },
+    sampler: evaluatorClient ? createOnlineSampler({ client: evaluatorClient, maxInFlight: config.evaluator?.maxInFlightSamples, logger }) : undefined,
+    logger,
+    hooks: options.hooks,
+  });
+
+  const server = await startGrpcServer({
+    name: 'router',
+    address: config.listen,
+    errorDomain: 'router.switchyard.dev',
+    services: [
+      { service: router.RouterService, implementation: routerService },
+      { service: router.ApiKeyService, implementation: createApiKeyService({ store: keys, logger }) },
+    ],
+    authenticate: createApiKeyAuthenticator(keys),
+    logger,
+  });
+  logger.info(
+    { adapters: catalog.adapters().map((a) => ({ name: a.name, up: a.up, models: a.models })), prices: prices.origin(), classifier: classifier.version, outbox_backlog: outbox.stats().backlog },
+    'router ready',
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    address: server.address,
+    server,
+    outbox,
+    shipper,
+    catalog,
+    pool,
+    policy,
+    shutdown: (shutdownOptions = {}) =>
+      (stopping ??= (async () => {
+        await server.shutdown(shutdownOptions.graceMs);
+        policy.close();
+        catalog.close();
+        prices.close();
+        quality.close();
+        const flushed = await shipper.drain(shutdownOptions.flushMs ?? 5000);
+        if (!flushed) logger.warn({ backlog: outbox.stats().backlog }, 'usage not yet delivered to billing stays in the outbox for the next start');
+        await shipper.stop();
+        await outbox.close();
+        pool.close();
+        billingClient.close();
+        evaluatorClient?.close();
+      })()),
+  };
+}

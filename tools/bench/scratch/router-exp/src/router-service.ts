@@ -1,0 +1,717 @@
+/**
+ * RouterService handlers: Generate, StreamGenerate, ExplainRoute, ListModels. The request path is
+ * authenticate (the harness) → validate → classify → choose → hold budget → call with fallback →
+ * account (durable outbox) → respond.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { status } from '@grpc/grpc-js';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import type { PromptClassification, PromptClassifier } from '@switchyard/classifier';
+import { billing, common, type provider, router } from '@switchyard/contracts';
+import { deadlineExceeded, invalidArgument, permissionDenied, resourceExhausted, ServiceFailure, unavailable, type FailureDetails } from '@switchyard/grpc-kit';
+import { computeCost, type CatalogPrice } from '@switchyard/pricing';
+import { statusCodeName, SwitchyardError, type RouterServiceImplementation, type ServerCallContext } from '@switchyard/sdk';
+import type { Logger } from 'pino';
+import { AttemptFailure, CircuitOpenError, type AdapterPool } from './adapter-pool';
+import type { BudgetGate, BudgetHold } from './budget';
+import type { LatencyTracker } from './latency-tracker';
+import type { OnlineSampler } from './online-sampler';
+import type { ModelCatalog } from './model-catalog';
+import { AUTO_ALIAS, chooseRoute, type RouteCandidate, type RouteChoice, type RouteRefusal } from './policy/choose-route';
+import type { PolicySource } from './policy/policy-loader';
+import { anyModelMatches, type TeamPolicy } from './policy/policy-schema';
+import { classificationInit, durationFromMs, routeDecisionInit, type RouteDecisionInit } from './policy/route-decision';
+import type { PriceSource } from './price-source';
+import { readPrompt, type PromptReading } from './prompt-reading';
+import type { QualityScores } from './quality-scores';
+import { buildCandidates, latencyKey } from './route-candidates';
+import { validateRoutedRequest, type RoutedRequest } from './request-validation';
+import type { UsageOutbox } from './usage-outbox';
+
+/** What the router reports about every routed request (for telemetry the lead wires in). */
+export interface RoutedRequestSummary {
+  method: 'Generate' | 'StreamGenerate';
+  requestId: string;
+  traceId: string;
+  teamId: string;
+  project: string;
+  rule: string;
+  chosen?: { provider: string; model: string; deployment: string };
+  fallbacks: number;
+  /** gRPC status code name of the outcome. */
+  statusCode: string;
+  usage?: common.TokenUsage;
+  costNanos?: bigint;
+  latencyMs: number;
+  timeToFirstTokenMs?: number;
+  budgetChecked: boolean;
+  classification?: PromptClassification;
+}
+
+/** One call to an adapter, as reported to hooks. */
+export interface AttemptSummary {
+  requestId: string;
+  teamId: string;
+  model: { provider: string; model: string; deployment: string };
+  /** gRPC status code name, `OK` on success. */
+  statusCode: string;
+  durationMs: number;
+  /** 1 for the first attempt; more means a fallback. */
+  attempt: number;
+}
+
+/** Optional hooks for telemetry (metrics, logs); none of them may throw. */
+export interface RouterHooks {
+  /** Every routed request, once it ends (success or failure). */
+  onRequestFinished?(summary: RoutedRequestSummary): void;
+  /** Every adapter call. */
+  onAttemptFinished?(attempt: AttemptSummary): void;
+  /** A deployment's circuit changed state. */
+  onCircuitChange?(deployment: string, state: 'open' | 'half_open' | 'closed'): void;
+  /** A request went ahead without a budget check because billing was unreachable (fail-open). */
+  onBudgetUnchecked?(teamId: string): void;
+}
+
+/** Timing settings of the request path. */
+export interface RouterTimings {
+  /** Deadline when the caller sets none, ms. */
+  defaultDeadlineMs: number;
+  /** Kept back from the caller's deadline for the router's own work, ms. */
+  deadlineMarginMs: number;
+  /** Longest wait for an adapter's first byte (unary: its reply) before falling back, ms. */
+  firstByteTimeoutMs: number;
+}
+
+/** Dependencies of the router service. */
+export interface RouterServiceOptions {
+  policy: PolicySource;
+  classifier: PromptClassifier;
+  /** Prompt characters the classifier reads. */
+  maxClassifierChars: number;
+  catalog: ModelCatalog;
+  pool: AdapterPool;
+  quality: QualityScores;
+  latency: LatencyTracker;
+  prices: PriceSource;
+  budget: BudgetGate;
+  outbox: Pick<UsageOutbox, 'append'>;
+  timings: RouterTimings;
+  /** Online sampling for the evaluator (teams with `onlineSampleRate` > 0 only). */
+  sampler?: OnlineSampler;
+  logger?: Logger;
+  hooks?: RouterHooks;
+}
+
+interface RoutePlan {
+  teamId: string;
+  teamPolicy: TeamPolicy;
+  requestId: string;
+  traceId: string;
+  /** `traceparent` to send to adapters when no OpenTelemetry SDK propagates one. */
+  traceparent?: string;
+  reading: PromptReading;
+  classification: PromptClassification;
+  choice: RouteChoice;
+  decision: RouteDecisionInit;
+}
+
+const FALLBACK_STOPPERS = new Set<number>([status.INVALID_ARGUMENT, status.OUT_OF_RANGE]);
+const COUNTS_AGAINST_DEPLOYMENT = new Set<number>([
+  status.UNAVAILABLE,
+  status.RESOURCE_EXHAUSTED,
+  status.DEADLINE_EXCEEDED,
+  status.INTERNAL,
+  status.UNKNOWN,
+  status.FAILED_PRECONDITION,
+  status.UNAUTHENTICATED,
+  status.PERMISSION_DENIED,
+  status.UNIMPLEMENTED,
+]);
+
+/** FNV-1a of the request id scaled to [0, 1): a stable canary draw per request id. */
+export function canaryDraw(requestId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < requestId.length; i++) {
+    hash ^= requestId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) / 0x1_0000_0000;
+}
+
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+function traceIdOf(context: ServerCallContext): { traceId: string; forward?: string } {
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span && isSpanContextValid(span)) return { traceId: span.traceId };
+  const incoming = context.metadata.get('traceparent')[0];
+  const match = typeof incoming === 'string' ? TRACEPARENT.exec(incoming) : null;
+  if (match) return { traceId: match[1]!, forward: incoming as string };
+  const traceId = randomBytes(16).toString('hex');
+  return { traceId, forward: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+}
+
+function refusalToFailure(refusal: RouteRefusal): ServiceFailure {
+  switch (refusal.kind) {
+    case 'invalid_argument':
+      return invalidArgument(refusal.field ?? 'messages', refusal.message, refusal.reason);
+    case 'permission_denied':
+      return permissionDenied(refusal.message, refusal.reason);
+    case 'failed_precondition':
+      return new ServiceFailure(status.FAILED_PRECONDITION, refusal.message, { reason: refusal.reason });
+    default:
+      return unavailable(refusal.message, refusal.reason);
+  }
+}
+
+function errorCode(error: unknown): number {
+  return error instanceof SwitchyardError ? error.code : status.UNKNOWN;
+}
+
+function ms(from: number): number {
+  return performance.now() - from;
+}
+
+/** Creates the RouterService implementation. */
+export function createRouterService(options: RouterServiceOptions): RouterServiceImplementation {
+  const { policy, classifier, catalog, pool, quality, latency, prices, budget, outbox, timings, sampler, logger, hooks } = options;
+
+  const finish = (summary: RoutedRequestSummary) => {
+    try {
+      hooks?.onRequestFinished?.(summary);
+    } catch (error) {
+      logger?.warn({ err: (error as Error).message }, 'onRequestFinished hook threw');
+    }
+  };
+
+  const teamOf = (context: ServerCallContext): { teamId: string; teamPolicy: TeamPolicy } => {
+    const teamId = context.principal?.teamId;
+    if (!teamId) throw new ServiceFailure(status.UNAUTHENTICATED, 'no team: call with an API key', { reason: 'API_KEY_MISSING' });
+    const teamPolicy = policy.teamPolicy(teamId);
+    if (!teamPolicy) throw permissionDenied(`team ${teamId} has no routing policy; ask an operator to add it`, 'TEAM_NOT_CONFIGURED', { team_id: teamId });
+    return { teamId, teamPolicy };
+  };
+
+  /** Validate → classify → choose. Pure in-process work; throws the gRPC failure when there is no route. */
+  const plan = (request: RoutedRequest, context: ServerCallContext, streaming: boolean): RoutePlan => {
+    const { teamId, teamPolicy } = teamOf(context);
+    validateRoutedRequest(request);
+    const reading = readPrompt(request, { maxClassifierChars: options.maxClassifierChars, streaming });
+    const classification = classifier.classify(reading.features);
+    const requestId = request.context?.requestId || randomUUID();
+    const routing = request.routing;
+    const objective = routing?.latencyObjective;
+    const choice = chooseRoute({
+      teamId,
+      policy: policy.current(),
+      teamPolicy,
+      candidates: buildCandidates({ catalog, pool, latency, prices, quality }, new Date()),
+      classification,
+      quality,
+      request: {
+        requestedModel: request.model,
+        estimatedInputTokens: reading.estimatedInputTokens,
+        maxOutputTokens: request.params?.maxOutputTokens,
+        needs: reading.needs,
+        featureTags: request.context?.featureTags ?? [],
+        routing: {
+          qualityTarget: routing && routing.qualityTarget > 0 ? routing.qualityTarget : undefined,
+          maxCostNanosUsd: routing && routing.maxCostNanosUsd > 0n ? routing.maxCostNanosUsd : undefined,
+          latencyObjectiveMs: objective ? Number(objective.seconds) * 1000 + objective.nanos / 1e6 : undefined,
+          disableFallback: routing?.disableFallback ?? false,
+        },
+        canaryDraw: canaryDraw(requestId),
+      },
+    });
+    if (!choice.ok) throw refusalToFailure(choice);
+    const trace = traceIdOf(context);
+    return { teamId, teamPolicy, requestId, traceId: trace.traceId, traceparent: trace.forward, reading, classification, choice, decision: routeDecisionInit(choice, classification) };
+  };
+
+  const deadlineOf = (context: ServerCallContext) => (context.deadline ? context.deadline.getTime() : Date.now() + timings.defaultDeadlineMs);
+
+  const reserve = (p: RoutePlan, request: RoutedRequest, deadlineAt: number): Promise<BudgetHold> =>
+    budget.reserve({
+      requestId: p.requestId,
+      teamId: p.teamId,
+      project: request.context?.project ?? '',
+      amountNanos: p.choice.estimatedMaxCostNanos,
+      ttlMs: Math.max(0, deadlineAt - Date.now()) + 60_000,
+    });
+
+  /** Price a usage: the cost billing will record and the baseline counterfactual. */
+  const priceUsage = (candidate: RouteCandidate, usage: common.TokenUsage | undefined, teamPolicy: TeamPolicy, at: Date) => {
+    const tokens = { inputTokens: usage?.inputTokens ?? 0n, outputTokens: usage?.outputTokens ?? 0n, cachedInputTokens: usage?.cachedInputTokens ?? 0n };
+    const price: CatalogPrice | undefined = prices.priceAt(candidate.ref, at) ?? candidate.price;
+    // Without a policy baseline, billing compares with the team's default (or the model itself, as here).
+    const baselineModel = teamPolicy.baselineModel ?? candidate.key;
+    const slash = baselineModel.indexOf('/');
+    const baselinePrice = teamPolicy.baselineModel ? prices.priceAt({ provider: baselineModel.slice(0, slash), model: baselineModel.slice(slash + 1) }, at) : price;
+    const nanosUsd = price ? computeCost(tokens, price) : 0n;
+    return create(common.CostSchema, {
+      nanosUsd,
+      priceVersion: price?.version ?? '',
+      baselineNanosUsd: baselinePrice ? computeCost(tokens, baselinePrice) : nanosUsd,
+      baselineModel,
+    });
+  };
+
+  const usageRecord = (
+    p: RoutePlan,
+    request: RoutedRequest,
+    candidate: RouteCandidate,
+    usage: common.TokenUsage | undefined,
+    hold: BudgetHold,
+    at: Date,
+    latencyMs: number,
+    outcome: billing.UsageOutcome,
+  ) =>
+    create(billing.UsageRecordSchema, {
+      requestId: p.requestId,
+      time: timestampFromDate(at),
+      teamId: p.teamId,
+      project: request.context?.project ?? '',
+      featureTags: request.context?.featureTags ?? [],
+      endUserId: request.context?.endUserId ?? '',
+      model: { ...candidate.ref },
+      usage: usage ?? {},
+      baselineModel: p.teamPolicy.baselineModel ?? '',
+      latency: durationFromMs(latencyMs),
+      outcome,
+      reservationId: hold.reservationId,
+      routeRule: p.choice.rule,
+    });
+
+  /** Appends to the durable outbox; a reply that cannot be accounted for is not returned. */
+  const account = async (record: billing.UsageRecord) => {
+    try {
+      await outbox.append(record);
+    } catch (error) {
+      logger?.error({ err: (error as Error).message, request_id: record.requestId }, 'usage could not be made durable');
+      throw unavailable('the reply could not be accounted for durably, so it is not returned; retry', 'USAGE_NOT_DURABLE');
+    }
+  };
+
+  const attemptRecord = (p: RoutePlan, attempts: unknown[], candidate: RouteCandidate, code: number, message: string, durationMs: number) => {
+    try {
+      hooks?.onAttemptFinished?.({ requestId: p.requestId, teamId: p.teamId, model: { ...candidate.ref }, statusCode: statusCodeName(code), durationMs, attempt: attempts.length + 1 });
+    } catch (error) {
+      logger?.warn({ err: (error as Error).message }, 'onAttemptFinished hook threw');
+    }
+    return { model: { ...candidate.ref }, statusCode: statusCodeName(code), errorMessage: message, duration: durationFromMs(durationMs) };
+  };
+
+  /** The error to return when every candidate failed before answering. */
+  const exhaustedFailure = (failures: AttemptFailure[], skipped: string[], deadlinePassed: boolean): ServiceFailure => {
+    if (deadlinePassed) return deadlineExceeded(`the caller's deadline passed after ${failures.length} attempt(s)${failures.length ? `: ${failures.map((f) => f.message).join('; ')}` : ''}`);
+    if (failures.length > 0 && failures.every((f) => f.code === status.RESOURCE_EXHAUSTED)) {
+      const delays = failures.map((f) => (f.original instanceof SwitchyardError ? f.original.retryDelayMs : undefined)).filter((d): d is number => d !== undefined);
+      return resourceExhausted(`every candidate is rate limited upstream: ${failures.map((f) => f.message).join('; ')}`, {
+        reason: 'UPSTREAM_RATE_LIMITED',
+        retryDelayMs: delays.length ? Math.min(...delays) : 1000,
+      });
+    }
+    const parts = [...failures.map((f) => f.message), ...skipped];
+    return unavailable(`every candidate failed: ${parts.join('; ')}`, 'ALL_CANDIDATES_FAILED');
+  };
+
+  /** An adapter error as an AttemptFailure: fallback-worthy unless the request itself is at fault. */
+  const attemptFailure = (error: unknown, candidate: RouteCandidate, callerDeadline: boolean, firstByteTimedOut: boolean): AttemptFailure => {
+    if (error instanceof AttemptFailure) return error;
+    const code = firstByteTimedOut ? status.DEADLINE_EXCEEDED : errorCode(error);
+    const message = firstByteTimedOut
+      ? `${candidate.key}@${candidate.ref.deployment}: no first byte within ${timings.firstByteTimeoutMs} ms`
+      : `${candidate.key}@${candidate.ref.deployment}: ${statusCodeName(code)} ${(error as Error).message}`;
+    const counts = COUNTS_AGAINST_DEPLOYMENT.has(code) && !(code === status.DEADLINE_EXCEEDED && callerDeadline && !firstByteTimedOut);
+    return new AttemptFailure(code, message, counts, error);
+  };
+
+  const upstreamRejection = (failure: AttemptFailure): ServiceFailure => {
+    const original = failure.original instanceof SwitchyardError ? failure.original : undefined;
+    const details: FailureDetails = { reason: 'UPSTREAM_REJECTED_REQUEST' };
+    const violations = original?.details.badRequest?.fieldViolations.map((v) => ({ field: v.field, description: v.description }));
+    if (violations?.length) details.fieldViolations = violations;
+    return new ServiceFailure(failure.code, `the model rejected the request: ${original?.message ?? failure.message}`, details);
+  };
+
+  return {
+    async generate(request, context) {
+      const started = performance.now();
+      const p = plan(request, context, false);
+      const deadlineAt = deadlineOf(context);
+      const hold = await reserve(p, request, deadlineAt);
+      const forward = p.traceparent;
+      const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
+      const failures: AttemptFailure[] = [];
+      const skipped: string[] = [];
+      let deadlinePassed = false;
+      const summary = (code: number, extra: Partial<RoutedRequestSummary> = {}): RoutedRequestSummary => ({
+        method: 'Generate',
+        requestId: p.requestId,
+        traceId: p.traceId,
+        teamId: p.teamId,
+        project: request.context?.project ?? '',
+        rule: p.choice.rule,
+        fallbacks: Math.max(0, attempts.length - 1),
+        statusCode: statusCodeName(code),
+        latencyMs: ms(started),
+        budgetChecked: hold.checked,
+        classification: p.classification,
+        ...extra,
+      });
+
+      try {
+        for (const score of p.choice.tryOrder) {
+          const candidate = score.candidate;
+          if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+          const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
+          if (remaining <= 0) {
+            deadlinePassed = true;
+            break;
+          }
+          const budgetMs = Math.min(remaining, timings.firstByteTimeoutMs);
+          const callerDeadline = budgetMs === remaining;
+          const attemptStarted = performance.now();
+          const controller = new AbortController();
+          const signal = AbortSignal.any([context.signal, controller.signal]);
+          let response: provider.GenerateResponse;
+          try {
+            response = await pool.attempt(candidate.ref.deployment, async () => {
+              try {
+                return await pool.client(candidate.adapter).generate(
+                  { model: candidate.ref.model, messages: request.messages, params: request.params, requestId: p.requestId, endUserId: request.context?.endUserId ?? '' },
+                  { deadline: new Date(Date.now() + budgetMs), signal, metadata: forward ? { traceparent: forward } : undefined },
+                );
+              } catch (error) {
+                throw attemptFailure(error, candidate, callerDeadline, false);
+              }
+            });
+          } catch (error) {
+            const elapsed = ms(attemptStarted);
+            if (error instanceof CircuitOpenError) {
+              skipped.push(`${candidate.key}@${candidate.ref.deployment}: ${error.message}`);
+              continue;
+            }
+            const failure = attemptFailure(error, candidate, callerDeadline, false);
+            attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed));
+            if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+            if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
+            if (failure.code === status.DEADLINE_EXCEEDED && callerDeadline) {
+              deadlinePassed = true;
+              failures.push(failure);
+              break;
+            }
+            failures.push(failure);
+            logger?.info({ request_id: p.requestId, code: statusCodeName(failure.code), deployment: candidate.ref.deployment }, 'attempt failed; falling back');
+            continue;
+          }
+
+          // Success: account durably, then answer.
+          const elapsed = ms(attemptStarted);
+          latency.record(latencyKey(candidate.ref), elapsed);
+          attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed));
+          p.decision.chosen = { ...candidate.ref };
+          p.decision.fallbacks = attempts.length - 1;
+          const at = new Date();
+          const cost = priceUsage(candidate, response.usage, p.teamPolicy, at);
+          await account(usageRecord(p, request, candidate, response.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS));
+          finish(summary(status.OK, { chosen: { ...candidate.ref }, usage: response.usage, costNanos: cost.nanosUsd }));
+          if (sampler?.shouldSample(p.teamPolicy.onlineSampleRate)) {
+            sampler.submit({ requestId: p.requestId, teamId: p.teamId, model: { ...candidate.ref }, classification: classificationInit(p.classification), messages: request.messages, reply: response.message });
+          }
+          return {
+            message: response.message,
+            finishReason: response.finishReason,
+            usage: response.usage,
+            cost,
+            route: p.decision,
+            responseModel: response.responseModel,
+            requestId: p.requestId,
+            traceId: p.traceId,
+          };
+        }
+        throw exhaustedFailure(failures, skipped, deadlinePassed);
+      } catch (error) {
+        // Nothing was consumed (or it could not be accounted for): give the hold back.
+        budget.release(hold.reservationId);
+        const code = error instanceof ServiceFailure ? error.code : status.INTERNAL;
+        finish(summary(code));
+        throw error;
+      }
+    },
+
+    async *streamGenerate(request, context) {
+      const started = performance.now();
+      const p = plan(request, context, true);
+      const deadlineAt = deadlineOf(context);
+      const hold = await reserve(p, request, deadlineAt);
+      const forward = p.traceparent;
+      const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
+      const failures: AttemptFailure[] = [];
+      const skipped: string[] = [];
+      let deadlinePassed = false;
+      let committed: { candidate: RouteCandidate; controller: AbortController; iterator: AsyncIterator<provider.StreamGenerateResponse> } | undefined;
+      let first: provider.StreamGenerateResponse | undefined;
+      let accounted = false;
+      let deliveredChars = 0;
+      let firstDeltaAt: number | undefined;
+      const summary = (code: number, extra: Partial<RoutedRequestSummary> = {}): RoutedRequestSummary => ({
+        method: 'StreamGenerate',
+        requestId: p.requestId,
+        traceId: p.traceId,
+        teamId: p.teamId,
+        project: request.context?.project ?? '',
+        rule: p.choice.rule,
+        chosen: committed ? { ...committed.candidate.ref } : undefined,
+        fallbacks: Math.max(0, attempts.length - 1),
+        statusCode: statusCodeName(code),
+        latencyMs: ms(started),
+        timeToFirstTokenMs: firstDeltaAt === undefined ? undefined : firstDeltaAt - started,
+        budgetChecked: hold.checked,
+        classification: p.classification,
+        ...extra,
+      });
+      const estimatedUsage = () =>
+        create(common.TokenUsageSchema, { inputTokens: BigInt(p.reading.estimatedInputTokens), outputTokens: BigInt(Math.ceil(deliveredChars / 4)) });
+
+      try {
+        // Phase 1: find a candidate that produces a first event; fall back freely until then.
+        for (const score of p.choice.tryOrder) {
+          const candidate = score.candidate;
+          if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+          const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
+          if (remaining <= 0) {
+            deadlinePassed = true;
+            break;
+          }
+          const firstByteMs = Math.min(remaining, timings.firstByteTimeoutMs);
+          const callerDeadline = firstByteMs === remaining;
+          const attemptStarted = performance.now();
+          const controller = new AbortController();
+          const signal = AbortSignal.any([context.signal, controller.signal]);
+          let iterator: AsyncIterator<provider.StreamGenerateResponse> | undefined;
+          try {
+            first = await pool.attempt(candidate.ref.deployment, async () => {
+              let timedOut = false;
+              const timer = setTimeout(() => {
+                timedOut = true;
+                controller.abort();
+              }, firstByteMs);
+              try {
+                const stream = pool
+                  .client(candidate.adapter)
+                  .streamGenerate(
+                    { model: candidate.ref.model, messages: request.messages, params: request.params, requestId: p.requestId, endUserId: request.context?.endUserId ?? '' },
+                    { deadline: new Date(deadlineAt - timings.deadlineMarginMs), signal, metadata: forward ? { traceparent: forward } : undefined },
+                  );
+                iterator = stream[Symbol.asyncIterator]();
+                const next = await iterator.next();
+                if (next.done) throw new AttemptFailure(status.UNAVAILABLE, `${candidate.key}@${candidate.ref.deployment}: stream ended before any event`, true, undefined);
+                return next.value;
+              } catch (error) {
+                throw attemptFailure(error, candidate, callerDeadline, timedOut);
+              } finally {
+                clearTimeout(timer);
+              }
+            });
+          } catch (error) {
+            const elapsed = ms(attemptStarted);
+            controller.abort();
+            if (error instanceof CircuitOpenError) {
+              skipped.push(`${candidate.key}@${candidate.ref.deployment}: ${error.message}`);
+              continue;
+            }
+            const failure = attemptFailure(error, candidate, callerDeadline, false);
+            attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed));
+            if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+            if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
+            failures.push(failure);
+            if (failure.code === status.DEADLINE_EXCEEDED && callerDeadline) {
+              deadlinePassed = true;
+              break;
+            }
+            continue;
+          }
+          const elapsed = ms(attemptStarted);
+          latency.record(latencyKey(candidate.ref), elapsed);
+          attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed));
+          p.decision.chosen = { ...candidate.ref };
+          p.decision.fallbacks = attempts.length - 1;
+          committed = { candidate, controller, iterator: iterator! };
+          break;
+        }
+        if (!committed) throw exhaustedFailure(failures, skipped, deadlinePassed);
+      } catch (error) {
+        budget.release(hold.reservationId);
+        finish(summary(error instanceof ServiceFailure ? error.code : status.INTERNAL));
+        throw error;
+      }
+
+      // Phase 2: relay. After the first event there is no silent fallback.
+      const { candidate, controller, iterator } = committed;
+      // Only a sampled stream keeps its reply text, for the evaluator.
+      const sample = sampler?.shouldSample(p.teamPolicy.onlineSampleRate) ? { text: '', toolCalls: new Map<number, { id: string; name: string; argumentsJson: string }>() } : undefined;
+      try {
+        let event: provider.StreamGenerateResponse | undefined = first;
+        while (event) {
+          if (event.event.case === 'delta') {
+            const delta = event.event.value;
+            deliveredChars += delta.text.length + (delta.toolCall?.argumentsJsonDelta.length ?? 0);
+            firstDeltaAt ??= performance.now();
+            if (sample) {
+              sample.text += delta.text;
+              if (delta.toolCall) {
+                const call = sample.toolCalls.get(delta.toolCall.index) ?? { id: '', name: '', argumentsJson: '' };
+                call.id ||= delta.toolCall.id;
+                call.name ||= delta.toolCall.name;
+                call.argumentsJson += delta.toolCall.argumentsJsonDelta;
+                sample.toolCalls.set(delta.toolCall.index, call);
+              }
+            }
+            yield {
+              event: {
+                case: 'delta',
+                value: {
+                  text: delta.text,
+                  ...(delta.toolCall
+                    ? { toolCall: { id: delta.toolCall.id, name: delta.toolCall.name, argumentsJson: delta.toolCall.argumentsJsonDelta }, toolCallIndex: delta.toolCall.index }
+                    : {}),
+                },
+              },
+            };
+          } else if (event.event.case === 'final') {
+            const final = event.event.value;
+            const at = new Date();
+            const cost = priceUsage(candidate, final.usage, p.teamPolicy, at);
+            accounted = true;
+            await account(usageRecord(p, request, candidate, final.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS));
+            finish(summary(status.OK, { usage: final.usage, costNanos: cost.nanosUsd }));
+            if (sample && sampler) {
+              sampler.submit({
+                requestId: p.requestId,
+                teamId: p.teamId,
+                model: { ...candidate.ref },
+                classification: classificationInit(p.classification),
+                messages: request.messages,
+                reply: { role: common.Role.ASSISTANT, parts: sample.text ? [{ kind: { case: 'text', value: sample.text } }] : [], toolCalls: [...sample.toolCalls.values()] },
+              });
+            }
+            yield {
+              event: {
+                case: 'final',
+                value: {
+                  finishReason: final.finishReason,
+                  usage: final.usage,
+                  cost,
+                  route: p.decision,
+                  responseModel: final.responseModel,
+                  requestId: p.requestId,
+                  traceId: p.traceId,
+                  timeToFirstToken: durationFromMs((firstDeltaAt ?? performance.now()) - started),
+                },
+              },
+            };
+            return;
+          }
+          const next = await iterator.next();
+          event = next.done ? undefined : next.value;
+        }
+        throw new AttemptFailure(status.UNAVAILABLE, `${candidate.key}@${candidate.ref.deployment}: stream ended without a final message`, true, undefined);
+      } catch (error) {
+        if (accounted) throw error;
+        // The stream broke after it started: bill what was consumed, tell the caller, never fall back.
+        accounted = true;
+        const original = error instanceof AttemptFailure ? error.original : error;
+        const partial = original instanceof SwitchyardError ? original.details.partialUsage : undefined;
+        const usage = partial?.usage ?? estimatedUsage();
+        const cancelled = context.signal.aborted;
+        await account(usageRecord(p, request, candidate, usage, hold, new Date(), ms(started), cancelled ? billing.UsageOutcome.CANCELLED : billing.UsageOutcome.PARTIAL)).catch(() => undefined);
+        const code = cancelled ? status.CANCELLED : status.UNAVAILABLE;
+        finish(summary(code, { usage }));
+        if (cancelled) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the stream');
+        throw unavailable(`the stream from ${candidate.key} broke after it started; no fallback after the first token: ${(error as Error).message}`, 'STREAM_BROKEN', {
+          partialUsage: { usage, estimated: !partial?.usage || (partial?.estimated ?? false), deliveredCharacters: BigInt(deliveredChars) },
+        });
+      } finally {
+        controller.abort();
+        void iterator.return?.(undefined)?.catch(() => undefined);
+        if (!accounted) {
+          // The caller went away mid-stream (the harness stopped iterating): bill what was consumed.
+          const usage = estimatedUsage();
+          await account(usageRecord(p, request, candidate, usage, hold, new Date(), ms(started), billing.UsageOutcome.CANCELLED)).catch(() => undefined);
+          finish(summary(status.CANCELLED, { usage }));
+        }
+      }
+    },
+
+    async explainRoute(request, context) {
+      const p = plan(request, context, request.streaming);
+      return { route: p.decision, estimatedMaxCostNanosUsd: p.choice.estimatedMaxCostNanos, estimatedInputTokens: BigInt(p.reading.estimatedInputTokens) };
+    },
+
+    async listModels(request, context) {
+      const { teamPolicy } = teamOf(context);
+      if (request.pageSize < 0) throw invalidArgument('page_size', 'must not be negative');
+      const size = Math.min(request.pageSize === 0 ? 100 : request.pageSize, 1000);
+      const now = new Date();
+      const statuses = new Map(catalog.adapters().map((s) => [s.name, s]));
+      const models: MessageInitShape<typeof router.RoutableModelSchema>[] = [];
+      for (const entry of catalog.entries()) {
+        if (!anyModelMatches(teamPolicy.models, entry.key)) continue;
+        const adapterStatus = statuses.get(entry.adapter);
+        const circuit = pool.circuit(entry.ref.deployment);
+        const price = prices.priceAt(entry.ref, now) ?? entry.adapterPrice;
+        const p90 = latency.p90(latencyKey(entry.ref));
+        const reason = !adapterStatus?.up ? (adapterStatus?.error ?? 'adapter not answering') : circuit === 'open' ? 'circuit open' : '';
+        models.push({
+          info: {
+            ref: entry.info.ref,
+            displayName: entry.info.displayName,
+            capabilities: entry.info.capabilities,
+            selfHosted: entry.info.selfHosted || (price?.selfHosted ?? false),
+            price: price
+              ? {
+                  version: price.version,
+                  inputNanosUsdPerMtok: price.inputNanosPerMtok,
+                  outputNanosUsdPerMtok: price.outputNanosPerMtok,
+                  cachedInputNanosUsdPerMtok: price.cachedInputNanosPerMtok,
+                  capacityNanosUsdPerHour: price.capacityNanosPerHour,
+                  source: price.source,
+                }
+              : entry.info.price,
+          },
+          available: reason === '',
+          unavailableReason: reason,
+          qualityByTaskClass: quality.byTaskClass(entry.key),
+          ...(p90 !== undefined ? { observedP90Latency: durationFromMs(p90) } : {}),
+        });
+      }
+      // An adapter that never answered has no models to list: show it as one unavailable entry, not as nothing.
+      for (const adapterStatus of statuses.values()) {
+        if (adapterStatus.up || catalog.entries().some((e) => e.adapter === adapterStatus.name)) continue;
+        models.push({
+          info: { ref: { provider: '', model: '', deployment: adapterStatus.name }, displayName: `adapter ${adapterStatus.name} (no models known)` },
+          available: false,
+          unavailableReason: adapterStatus.error ?? 'adapter not answering',
+        });
+      }
+      const offset = decodePageToken(request.pageToken, models.length);
+      const page = models.slice(offset, offset + size);
+      const next = offset + page.length;
+      return {
+        models: page,
+        nextPageToken: next < models.length ? Buffer.from(`router-models:${next}`).toString('base64url') : '',
+        aliases: [AUTO_ALIAS, ...Object.keys(teamPolicy.aliases).filter((a) => a !== AUTO_ALIAS)],
+      };
+    },
+  };
+}
+
+function decodePageToken(token: string, total: number): number {
+  if (!token) return 0;
+  const match = /^router-models:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+  const offset = match ? Number(match[1]) : NaN;
+  if (!Number.isSafeInteger(offset) || offset > total) throw invalidArgument('page_token', 'is not a token from a previous ListModels call');
+  return offset;
+}

@@ -1,0 +1,409 @@
+/**
+ * The durable usage outbox: an append-only log of UsageRecords on local disk.
+ *
+ * Layout of `dir`:
+ *   seg-000000000001.log   segment files; each record is [u32 LE length][u32 LE crc32][UsageRecord protobuf]
+ *   acked.json             {"segment": n, "offset": bytes}: everything before it was acknowledged by billing
+ *   dead-letter.jsonl      rows billing rejected for good (never retried), for an operator
+ *   LOCK                   the owning process's pid: one router per outbox directory
+ *
+ * `append` resolves only after the record's bytes are fdatasync'd, so a response that waited for it
+ * survives a crash (SIGKILL, power loss with honest disks). Group commit: while one fsync runs, new
+ * records queue up and share the next write + fsync, so throughput grows with concurrency instead of
+ * being capped at 1/fsync-latency. On open, a torn tail (a record cut by a crash) is truncated, and
+ * every record after the acknowledged offset is delivered again; billing's idempotency on request id
+ * makes the redelivery harmless.
+ */
+import { fromBinary, toBinary, toJsonString } from '@bufbuild/protobuf';
+import { billing } from '@switchyard/contracts';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, openSync, closeSync, fsyncSync, writeFileSync } from 'node:fs';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
+let ackDirty = false;
+let ackWriting = false;
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { Logger } from 'pino';
+
+/** A point in the log: a segment number and a byte offset in it. */
+export interface OutboxPosition {
+  segment: number;
+  offset: number;
+}
+
+/** A batch read for delivery. */
+export interface OutboxBatch {
+  records: billing.UsageRecord[];
+  /** Where the batch ends; pass to `acknowledge` once billing has it. */
+  end: OutboxPosition;
+}
+
+/** Counters, for tests, benchmarks and metrics. */
+export interface OutboxStats {
+  /** Records made durable since open. */
+  appended: number;
+  /** fdatasync calls since open (appended / fsyncs = records per group commit). */
+  fsyncs: number;
+  /** Records not yet acknowledged (including those recovered at open). */
+  backlog: number;
+  /** Records acknowledged since open. */
+  acknowledged: number;
+  /** Rows billing rejected for good since open. */
+  deadLettered: number;
+  /** Records recovered from disk at open (not yet acknowledged then). */
+  recovered: number;
+}
+
+/** Options for openUsageOutbox. */
+export interface UsageOutboxOptions {
+  /** The outbox directory (created if missing). One router process per directory. */
+  dir: string;
+  /** Roll over to a new segment file after this many bytes; default 8 MiB. */
+  segmentBytes?: number;
+  logger?: Logger;
+}
+
+/** The durable outbox: the request path appends, the shipper reads and acknowledges. */
+export interface UsageOutbox {
+  /** Appends a record; resolves once it is on disk (fdatasync'd). */
+  append(record: billing.UsageRecord): Promise<void>;
+  /** Up to `maxRecords` unacknowledged durable records after `from` (default: the acknowledged offset). */
+  readBatch(maxRecords: number, from?: OutboxPosition): Promise<OutboxBatch | undefined>;
+  /** Marks everything before `end` delivered; `count` records leave the backlog. Deletes finished segments. */
+  acknowledge(end: OutboxPosition, count: number): Promise<void>;
+  /** Records a row billing rejected for good, with the reason. */
+  deadLetter(record: billing.UsageRecord, reason: string): void;
+  /** Resolves when new records become durable (or the signal aborts). */
+  waitForRecords(signal?: AbortSignal): Promise<void>;
+  stats(): OutboxStats;
+  /** Flushes queued appends and closes the active segment. */
+  close(): Promise<void>;
+}
+
+const FRAME_HEADER = 8;
+const MAX_RECORD_BYTES = 1024 * 1024;
+const SEGMENT_PATTERN = /^seg-(\d{12})\.log$/;
+const segmentName = (seq: number) => `seg-${String(seq).padStart(12, '0')}.log`;
+
+interface PendingAppend {
+  frame: Buffer;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** Frames one encoded record: length, CRC-32 of the payload, payload. */
+function frame(payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(crc32(payload), 4);
+  out.set(payload, FRAME_HEADER);
+  return out;
+}
+
+/** Scans a segment's bytes: the offset after the last whole, valid record and how many records precede it. */
+function scanValid(bytes: Buffer, from: number): { end: number; count: number } {
+  let offset = from;
+  let count = 0;
+  while (offset + FRAME_HEADER <= bytes.length) {
+    const length = bytes.readUInt32LE(offset);
+    const end = offset + FRAME_HEADER + length;
+    if (length > MAX_RECORD_BYTES || end > bytes.length) break;
+    if (crc32(bytes.subarray(offset + FRAME_HEADER, end)) !== bytes.readUInt32LE(offset + 4)) break;
+    offset = end;
+    count++;
+  }
+  return { end: offset, count };
+}
+
+function fsyncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens (or creates) the outbox in `dir`: validates unacknowledged segments, truncates a torn
+ * tail, deletes acknowledged segments, and starts a fresh segment for new appends.
+ */
+export async function openUsageOutbox(options: UsageOutboxOptions): Promise<UsageOutbox> {
+  const { dir, logger } = options;
+  const segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
+  mkdirSync(dir, { recursive: true });
+  const releaseLock = lockDirectory(dir);
+  const ackFile = join(dir, 'acked.json');
+  const deadLetterFile = join(dir, 'dead-letter.jsonl');
+
+  const segments = readdirSync(dir)
+    .map((name) => SEGMENT_PATTERN.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+
+  let acked: OutboxPosition = { segment: segments[0] ?? 1, offset: 0 };
+  try {
+    const parsed = JSON.parse(readFileSync(ackFile, 'utf8')) as OutboxPosition;
+    if (Number.isSafeInteger(parsed.segment) && Number.isSafeInteger(parsed.offset)) acked = parsed;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger?.warn({ err: (error as Error).message }, 'outbox ack file unreadable; redelivering every segment (billing deduplicates)');
+  }
+  // An ack pointing into a deleted segment means everything up to the oldest kept segment was delivered.
+  if (segments.length > 0 && acked.segment < segments[0]!) acked = { segment: segments[0]!, offset: 0 };
+
+  // Validated durable size of every closed segment; the reader never reads past it.
+  const closedEnds = new Map<number, number>();
+  let backlog = 0;
+  for (const seq of segments) {
+    const path = join(dir, segmentName(seq));
+    if (seq < acked.segment) {
+      unlinkSync(path);
+      continue;
+    }
+    const bytes = readFileSync(path);
+    const start = seq === acked.segment ? Math.min(acked.offset, bytes.length) : 0;
+    if (seq === acked.segment && acked.offset > bytes.length) acked = { segment: seq, offset: bytes.length };
+    const { end, count } = scanValid(bytes, start);
+    if (end < bytes.length) {
+      logger?.warn({ segment: seq, valid_bytes: end, dropped_bytes: bytes.length - end }, 'outbox segment has a torn or corrupt tail; truncating it');
+      truncateSync(path, end);
+    }
+    closedEnds.set(seq, end);
+    backlog += count;
+  }
+  const recovered = backlog;
+  if (recovered > 0) logger?.info({ records: recovered, segments: closedEnds.size }, 'outbox recovered undelivered usage records');
+
+  let activeSeq = (segments.at(-1) ?? 0) + 1;
+  let activeSize = 0;
+  let active: FileHandle = await open(join(dir, segmentName(activeSeq)), 'a');
+  fsyncDirectory(dir);
+
+  let pending: PendingAppend[] = [];
+  let flushing: Promise<void> | undefined;
+  let closed = false;
+  let waiters: Array<() => void> = [];
+  const counters = { appended: 0, fsyncs: 0, acknowledged: 0, deadLettered: 0 };
+
+  const rotate = async () => {
+    await active.close();
+    closedEnds.set(activeSeq, activeSize);
+    activeSeq++;
+    activeSize = 0;
+    active = await open(join(dir, segmentName(activeSeq)), 'a');
+    fsyncDirectory(dir);
+  };
+
+  const writeAll = async (buffer: Buffer) => {
+    let written = 0;
+    while (written < buffer.length) {
+      const { bytesWritten } = await active.write(buffer, written, buffer.length - written);
+      written += bytesWritten;
+    }
+  };
+
+  // Group commit: everything queued while the previous fsync ran goes out in one write + one fsync.
+  const flushLoop = async () => {
+    while (pending.length > 0) {
+      const group = pending;
+      pending = [];
+      const buffer = group.length === 1 ? group[0]!.frame : Buffer.concat(group.map((p) => p.frame));
+      try {
+        if (activeSize > 0 && activeSize + buffer.length > segmentBytes) await rotate();
+        await writeAll(buffer);
+        await active.datasync();
+        counters.fsyncs++;
+        activeSize += buffer.length;
+        counters.appended += group.length;
+        backlog += group.length;
+        for (const p of group) p.resolve();
+        const wake = waiters;
+        waiters = [];
+        for (const w of wake) w();
+      } catch (error) {
+        // A failed write may leave part of a frame: cut it off so later records stay readable.
+        await active.truncate(activeSize).catch(() => undefined);
+        logger?.error({ err: (error as Error).message }, 'outbox write failed; the requests in this group fail');
+        for (const p of group) p.reject(new Error(`usage outbox write failed: ${(error as Error).message}`));
+      }
+    }
+    flushing = undefined;
+  };
+
+  const durableEnd = (seq: number) => (seq === activeSeq ? activeSize : closedEnds.get(seq));
+
+  return {
+    append(record) {
+      if (closed) return Promise.reject(new Error('usage outbox is closed'));
+      const payload = toBinary(billing.UsageRecordSchema, record);
+      if (payload.length > MAX_RECORD_BYTES) return Promise.reject(new Error('usage record too large'));
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ frame: frame(payload), resolve, reject });
+        flushing ??= flushLoop();
+      });
+    },
+
+    async readBatch(maxRecords, from = acked) {
+      let position = { ...from };
+      // Skip past finished segments.
+      for (;;) {
+        const end = durableEnd(position.segment);
+        if (end === undefined) {
+          const next = [...closedEnds.keys(), activeSeq].filter((s) => s > position.segment).sort((a, b) => a - b)[0];
+          if (next === undefined) return undefined;
+          position = { segment: next, offset: 0 };
+          continue;
+        }
+        if (position.offset < end) break;
+        if (position.segment === activeSeq) return undefined;
+        position = { segment: position.segment + 1, offset: 0 };
+      }
+      const end = durableEnd(position.segment)!;
+      const reader = await open(join(dir, segmentName(position.segment)), 'r');
+      try {
+        const length = Math.min(end - position.offset, 4 * 1024 * 1024);
+        const buffer = Buffer.allocUnsafe(length);
+        let read = 0;
+        while (read < length) {
+          const { bytesRead } = await reader.read(buffer, read, length - read, position.offset + read);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+        }
+        const records: billing.UsageRecord[] = [];
+        let offset = 0;
+        while (records.length < maxRecords && offset + FRAME_HEADER <= read) {
+          const size = buffer.readUInt32LE(offset);
+          if (offset + FRAME_HEADER + size > read) break;
+          records.push(fromBinary(billing.UsageRecordSchema, buffer.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + size)));
+          offset += FRAME_HEADER + size;
+        }
+        if (records.length === 0) return undefined;
+        return { records, end: { segment: position.segment, offset: position.offset + offset } };
+      } finally {
+        await reader.close();
+      }
+    },
+
+    async acknowledge(end, count) {
+      acked = { ...end };
+      backlog = Math.max(0, backlog - count);
+      counters.acknowledged += count;
+      if (process.env.EXP_ACK === 'async') {
+        // EXPERIMENT: the ack file is a hint (a lost ack only redelivers; billing dedups): write it
+        // without fsync/rename and never more than one write at a time.
+        ackDirty = true;
+        if (!ackWriting) {
+          ackWriting = true;
+          void (async () => {
+            while (ackDirty) {
+              ackDirty = false;
+              await writeFile(ackFile, JSON.stringify(acked)).catch(() => undefined);
+            }
+            ackWriting = false;
+          })();
+        }
+      } else {
+      // Not strictly needed for correctness (a lost ack only causes harmless redelivery), but it keeps redelivery small.
+      const tmp = `${ackFile}.tmp`;
+      const fd = openSync(tmp, 'w');
+      try {
+        writeFileSync(fd, JSON.stringify(acked));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, ackFile);
+      }
+      for (const seq of [...closedEnds.keys()]) {
+        if (seq < acked.segment) {
+          closedEnds.delete(seq);
+          try {
+            unlinkSync(join(dir, segmentName(seq)));
+          } catch {
+            // already gone
+          }
+        }
+      }
+    },
+
+    deadLetter(record, reason) {
+      counters.deadLettered++;
+      const line = JSON.stringify({ reason, at: new Date().toISOString(), record: JSON.parse(toJsonString(billing.UsageRecordSchema, record)) });
+      const fd = openSync(deadLetterFile, 'a');
+      try {
+        writeFileSync(fd, line + '\n');
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    },
+
+    waitForRecords(signal) {
+      return new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        const done = () => {
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        waiters.push(done);
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    },
+
+    stats: () => ({ ...counters, backlog, recovered }),
+
+    async close() {
+      closed = true;
+      while (flushing) await flushing;
+      await active.close();
+      // Keep an empty active segment from piling up across restarts.
+      if (activeSize === 0 && statSync(join(dir, segmentName(activeSeq))).size === 0) {
+        unlinkSync(join(dir, segmentName(activeSeq)));
+      } else {
+        closedEnds.set(activeSeq, activeSize);
+      }
+      const wake = waiters;
+      waiters = [];
+      for (const w of wake) w();
+      releaseLock();
+    },
+  };
+}
+
+/**
+ * Makes the directory this process's alone (a `LOCK` file with its pid): two routers appending to
+ * one outbox would interleave frames. A lock left by a process that no longer runs (e.g. after
+ * SIGKILL) is taken over.
+ */
+function lockDirectory(dir: string): () => void {
+  const lock = join(dir, 'LOCK');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lock, 'utf8'));
+      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && processRuns(owner)) {
+        throw new Error(`usage outbox ${dir} is in use by process ${owner}; each router needs its own outbox directory`);
+      }
+      unlinkSync(lock);
+    }
+  }
+  throw new Error(`could not lock usage outbox ${dir}`);
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The background shipper: delivers the outbox to billing.RecordUsage in batches, in order, retrying
+ * with backoff until billing acknowledges; then advances the outbox's acknowledged offset.
+ */
+import { createHash } from 'node:crypto';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { billing } from '@switchyard/contracts';
+import { SwitchyardError, type BillingServiceClient } from '@switchyard/sdk';
+import type { Logger } from 'pino';
+import type { OutboxBatch, UsageOutbox } from './usage-outbox';
+
+/** Options for createUsageShipper. */
+export interface UsageShipperOptions {
+  outbox: UsageOutbox;
+  /** Billing's RecordUsage. */
+  billing: Pick<BillingServiceClient, 'recordUsage'>;
+  /** Records per RecordUsage call (billing accepts at most 1000); default 200. */
+  batchSize?: number;
+  /** After the first new record, wait this long for more before sending, ms; default 20. */
+  lingerMs?: number;
+  /** Backoff after a failed delivery: first and largest delay, ms; defaults 100 and 5000. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Timeout of one RecordUsage call, ms; default 10 000. */
+  deliveryTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** The running shipper. */
+export interface UsageShipper {
+  /** Starts delivering in the background. */
+  start(): void;
+  /** Resolves when the backlog is empty, or false after timeoutMs. */
+  drain(timeoutMs: number): Promise<boolean>;
+  /** Stops after the call in flight (undelivered records stay on disk for the next start). */
+  stop(): Promise<void>;
+  /** Deliveries that failed and were retried. */
+  failures(): number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * The id a row is re-recorded under when billing already holds a different row with its request id
+ * (a caller reusing a request id for a new prompt): deterministic, so redelivery stays idempotent,
+ * and the served tokens are never left unbilled.
+ */
+export function conflictRequestId(record: billing.UsageRecord): string {
+  const digest = createHash('sha256').update(toBinary(billing.UsageRecordSchema, record)).digest('hex').slice(0, 16);
+  return `${record.requestId.slice(0, 111)}~${digest}`; // billing's ids are at most 128 characters
+}
+
+/** Creates the shipper for an outbox. */
+export function createUsageShipper(options: UsageShipperOptions): UsageShipper {
+  const { outbox, logger } = options;
+  const batchSize = options.batchSize ?? 200;
+  const lingerMs = options.lingerMs ?? 20;
+  const retryInitialMs = options.retryInitialMs ?? 100;
+  const retryMaxMs = options.retryMaxMs ?? 5000;
+  const timeoutMs = options.deliveryTimeoutMs ?? 10_000;
+  const controller = new AbortController();
+  let loop: Promise<void> | undefined;
+  let failed = 0;
+
+  /** Sends rows until each has a final answer; returns the rows billing rejected for good. */
+  const deliver = async (records: billing.UsageRecord[]) => {
+    let toSend = records;
+    for (let round = 0; toSend.length > 0 && round < 2; round++) {
+      const response = await options.billing.recordUsage({ records: toSend }, { timeoutMs, signal: controller.signal });
+      if (response.results.length !== toSend.length) throw new Error(`billing answered ${response.results.length} results for ${toSend.length} rows`);
+      const retry: billing.UsageRecord[] = [];
+      response.results.forEach((result, i) => {
+        const record = toSend[i]!;
+        if (result.status === billing.RecordStatus.RECORDED || result.status === billing.RecordStatus.DUPLICATE) return;
+        if (result.errorCode === 'ALREADY_EXISTS' && round === 0) {
+          retry.push(create(billing.UsageRecordSchema, { ...record, requestId: conflictRequestId(record) }));
+          logger?.warn({ request_id: record.requestId }, 'billing holds a different row for this request id; recording under a derived id');
+          return;
+        }
+        outbox.deadLetter(record, `${result.errorCode}: ${result.errorMessage}`);
+        logger?.error({ request_id: record.requestId, code: result.errorCode, reason: result.errorMessage }, 'billing rejected a usage row; written to the dead-letter file');
+      });
+      toSend = retry;
+    }
+  };
+
+  const shipBatch = async (batch: OutboxBatch) => {
+    let delay = retryInitialMs;
+    while (!controller.signal.aborted) {
+      try {
+        await deliver(batch.records);
+        await outbox.acknowledge(batch.end, batch.records.length);
+        return;
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        failed++;
+        const code = error instanceof SwitchyardError ? error.codeName : 'ERROR';
+        logger?.warn({ code, err: (error as Error).message, records: batch.records.length, retry_in_ms: delay, backlog: outbox.stats().backlog }, 'usage delivery to billing failed; retrying');
+        await sleep(delay * (0.8 + Math.random() * 0.4), controller.signal);
+        delay = Math.min(delay * 2, retryMaxMs);
+      }
+    }
+  };
+
+  const run = async () => {
+    while (!controller.signal.aborted) {
+      let batch: OutboxBatch | undefined;
+      try {
+        batch = await outbox.readBatch(batchSize);
+      } catch (error) {
+        logger?.error({ err: (error as Error).message }, 'usage outbox read failed; retrying');
+        await sleep(retryMaxMs, controller.signal);
+        continue;
+      }
+      if (!batch) {
+        await outbox.waitForRecords(controller.signal);
+        if (lingerMs > 0) await sleep(lingerMs, controller.signal);
+        continue;
+      }
+      await shipBatch(batch);
+      // EXPERIMENT: linger after a partial batch too, so that under load batches fill instead of one RPC per request.
+      if (process.env.EXP_LINGER === '1' && batch.records.length < batchSize && lingerMs > 0) await sleep(lingerMs, controller.signal);
+    }
+  };
+
+  return {
+    start() {
+      loop ??= run().catch((error: unknown) => logger?.error({ err: error }, 'usage shipper stopped unexpectedly'));
+    },
+    async drain(drainTimeoutMs) {
+      const deadline = Date.now() + drainTimeoutMs;
+      while (outbox.stats().backlog > 0) {
+        if (Date.now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return true;
+    },
+    async stop() {
+      controller.abort();
+      await loop;
+    },
+    failures: () => failed,
+  };
+}
