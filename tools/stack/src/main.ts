@@ -15,13 +15,13 @@ async function main(): Promise<void> {
   const stateDir = resolve(env.SWITCHYARD_STACK_DIR ?? join(repoRoot, '.switchyard'));
   mkdirSync(stateDir, { recursive: true });
   const verbose = env.SWITCHYARD_STACK_VERBOSE === '1';
-  let stack: RunningStack | undefined;
+  const running: { stack?: RunningStack } = {};
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`\n${signal}: draining and stopping every service...\n`);
-    await stack?.stop();
+    await running.stack?.stop();
     rmSync(join(stateDir, 'stack.json'), { force: true });
     process.stderr.write('stopped.\n');
     process.exit(0);
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  stack = await runStack({
+  const stack = (running.stack = await runStack({
     repoRoot,
     stateDir,
     routerListen: env.SWITCHYARD_STACK_ROUTER ?? '127.0.0.1:50051',
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     env,
     log: (line) => process.stderr.write(`${line}\n`),
     serviceOutput: verbose ? (name, line) => process.stderr.write(`[${name}] ${line}\n`) : undefined,
-  });
+  }));
   for (const address of Object.values(stack.grpcAddresses)) await waitForServing(address, 60_000);
   writeFileSync(join(stateDir, 'stack.json'), JSON.stringify(stack.stackFile, null, 2) + '\n', { mode: 0o600 });
   process.stdout.write(stack.banner());
