@@ -36,7 +36,7 @@ function abortError(signal: AbortSignal): Error {
 }
 
 /** The request headers as a plain object, whatever form the SDK used. */
-function headerObject(headers: HeadersInit | undefined): Record<string, string> {
+function headerObject(headers: RequestInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
   if (headers instanceof Headers) headers.forEach((value, key) => (out[key] = value));
@@ -110,7 +110,7 @@ export class BufferedResponse {
     readonly status: number,
     readonly statusText: string,
     readonly headers: Headers,
-    private readonly bytes: Buffer,
+    private readonly payload: Buffer,
     readonly url: string,
   ) {
     this.ok = status >= 200 && status < 300;
@@ -122,7 +122,7 @@ export class BufferedResponse {
 
   /** The bytes as a one-chunk stream (SDKs touch it only to cancel an unread error body). */
   get body(): ReadableStream<Uint8Array> {
-    const bytes = this.bytes;
+    const bytes = this.payload;
     return new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -134,7 +134,7 @@ export class BufferedResponse {
   private consume(): Buffer {
     if (this.used) throw new TypeError('Body is unusable: Body has already been read');
     this.used = true;
-    return this.bytes;
+    return this.payload;
   }
 
   async text(): Promise<string> {
@@ -160,7 +160,7 @@ export class BufferedResponse {
 
   clone(): BufferedResponse {
     if (this.used) throw new TypeError('Response.clone: Body has already been consumed.');
-    return new BufferedResponse(this.status, this.statusText, this.headers, this.bytes, this.url);
+    return new BufferedResponse(this.status, this.statusText, this.headers, this.payload, this.url);
   }
 }
 

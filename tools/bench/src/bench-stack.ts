@@ -12,9 +12,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { billing } from '@switchyard/contracts';
 import { waitForServing } from '@switchyard/grpc-kit';
 import { createBillingClient } from '@switchyard/sdk';
-import { billingPlan, toYaml } from '../../stack/src/stack-config';
-import { startServiceProcess, type ServiceProcess } from '../../stack/src/service-process';
-import { ensureStackKeys } from '../../stack/src/stack-keys';
+import { billingPlan, ensureStackKeys, startServiceProcess, toYaml, type ServiceProcess } from '@switchyard/stack';
 import { trackChildProcess, untrackChildProcess } from './child-cleanup';
 import type { WatchedProcess } from './process-stats';
 

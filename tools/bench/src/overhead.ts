@@ -45,7 +45,7 @@ export interface OverheadOptions {
   rates: number[];
   /** The p99 bound of "sustainable", ms (default 50). */
   p99BoundMs: number;
-  /** Streaming phase: arrivals per second (default 50) and the fake's time to first token, ms (default 300). */
+  /** Streaming phase: arrivals per second (default 10, light load, so queueing does not hide the added time) and the fake's time to first token, ms (default 300). */
   streamRate: number;
   ttftMs: number;
   /** Scenarios to run (default all three). */
@@ -55,6 +55,8 @@ export interface OverheadOptions {
   postgresAdminUrl: string;
   /** Closed-loop callers of the capacity probe (default 16). */
   probeConcurrency: number;
+  /** Run a patched copy of the router instead of services/router (repo-relative entry), to A/B a proposed change. */
+  routerEntry?: string;
   /** Progress lines. */
   log: (line: string) => void;
 }
@@ -106,8 +108,10 @@ export interface ScenarioResult {
     totalMs: StepLatency;
     errors: number;
   };
-  /** CPU ms per request of each process (and `total` of the gateway's own processes), at the highest rate every scenario sustained. */
+  /** CPU ms per request of each process (and `total` of the gateway's own processes); where: `cpuMeasuredAt`. */
   cpuMsPerRequest: Record<string, number>;
+  /** The step CPU was measured in: the highest fixed rate every scenario sustained, else this scenario's maximum sustainable rate. */
+  cpuMeasuredAt: string;
   /** The load generator's own CPU ms per request in that step (the client SDK's cost). */
   clientCpuMsPerRequest: number;
   /** Peak resident memory of each process, MiB (VmHWM). */
@@ -122,7 +126,7 @@ export interface OverheadReport {
   command: string;
   startedAt: string;
   machine: { cpus: number; model: string; memoryGiB: number; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
-  settings: { durationS: number; rates: number[]; p99BoundMs: number; streamRate: number; ttftMs: number; billingDatabase: string; probeConcurrency: number };
+  settings: { durationS: number; rates: number[]; p99BoundMs: number; streamRate: number; ttftMs: number; billingDatabase: string; probeConcurrency: number; routerEntry?: string };
   /** The fixed rate at which CPU per request was compared: the highest one every scenario sustained. */
   comparisonRate?: number;
   direct?: ScenarioResult;
@@ -189,7 +193,13 @@ async function runWithDatabase(options: OverheadOptions, database: { url: string
         scenarios.push(scenario(name, 'openai SDK → fake upstream', openAIChatTarget(sdk, body), openAIStreamTarget(sdk, body), () => []));
       } else if (name === 'switchyard') {
         log(`starting Switchyard (billing on ${database ? 'PostgreSQL' : 'PGlite'}, adapter-openai, router; tracing → OTLP sink)...`);
-        stack = await startBenchStack({ repoRoot: options.repoRoot, stateDir, upstream, billingDatabaseUrl: database?.url });
+        stack = await startBenchStack({
+          repoRoot: options.repoRoot,
+          stateDir,
+          upstream,
+          billingDatabaseUrl: database?.url,
+          ...(options.routerEntry ? { entries: { router: options.routerEntry } } : {}),
+        });
         const running = stack;
         const client: RouterServiceClient = createRouterClient(running.router, { apiKey: running.apiKey, timeoutMs: 10_000 });
         clients.push(client);
@@ -251,7 +261,10 @@ async function runWithDatabase(options: OverheadOptions, database: { url: string
     // Capacity: a closed-loop probe, then open-loop rates from 90 % of it down until one is sustained.
     const sustainedRule = (report: LoadReport, rate: number) =>
       report.errors === 0 && report.dropped === 0 && report.achievedRate >= 0.97 * rate && report.latency.p99 <= options.p99BoundMs;
-    const partial = new Map<ScenarioName, { closedLoop: ScenarioResult['maxThroughput']['closedLoop']; attempts: ScenarioResult['maxThroughput']['attempts']; best?: LoadReport }>();
+    const partial = new Map<
+      ScenarioName,
+      { closedLoop: ScenarioResult['maxThroughput']['closedLoop']; attempts: ScenarioResult['maxThroughput']['attempts']; best?: LoadReport; bestCpu?: Record<string, number> }
+    >();
     for (const s of scenarios) {
       log(`capacity of ${s.name}: closed loop, ${options.probeConcurrency} callers...`);
       const { report } = await measure(s, { mode: 'closed', concurrency: options.probeConcurrency, durationMs: Math.max(1000, stepMs / 2), maxRequests: 200_000, target: s.unary });
@@ -268,10 +281,13 @@ async function runWithDatabase(options: OverheadOptions, database: { url: string
         const rate = Math.max(1, Math.floor(previous ? previous.rate * 0.7 : state.closedLoop.reqPerS * 0.9));
         if (previous && previous.rate <= 1) continue;
         log(`max throughput of ${s.name}: ${rate} req/s open loop...`);
-        const { report } = await measure(s, { mode: 'open', rate, durationMs: stepMs, maxRequests: stepCap(rate), target: s.unary });
+        const { report, perRequest } = await measure(s, { mode: 'open', rate, durationMs: stepMs, maxRequests: stepCap(rate), target: s.unary });
         const sustained = sustainedRule(report, rate);
         state.attempts.push({ rate, achievedRate: round(report.achievedRate, 0), p99Ms: round(report.latency.p99), errors: report.errors, sustained });
-        if (sustained) state.best = report;
+        if (sustained) {
+          state.best = report;
+          state.bestCpu = perRequest;
+        }
       }
     }
 
@@ -279,8 +295,9 @@ async function runWithDatabase(options: OverheadOptions, database: { url: string
     const steps = new Map<ScenarioName, RateStep[]>(scenarios.map((s) => [s.name, []]));
     for (const rate of options.rates) {
       for (const s of scenarios) {
-        // A rate well above what the scenario sustained would only measure its queue: skip it.
-        if (rate > maxOf(s.name) * 1.1) {
+        // A rate well above what the scenario sustained would only measure its queue: skip it (but
+        // always run the lowest rate, so every scenario has a latency to compare).
+        if (rate > maxOf(s.name) * 1.1 && rate !== Math.min(...options.rates)) {
           steps.get(s.name)!.push({ rate, run: false });
           continue;
         }
@@ -324,11 +341,18 @@ async function runWithDatabase(options: OverheadOptions, database: { url: string
           step.addedMs = { p50: round(step.latencyMs.p50 - floor.latencyMs.p50), p99: round(step.latencyMs.p99 - floor.latencyMs.p99) };
         }
       }
-      const cpuStep = ownSteps.find((step) => step.rate === comparisonRate) ?? [...ownSteps].reverse().find((step) => step.run);
+      const comparisonStep = ownSteps.find((step) => step.rate === comparisonRate);
+      const lastStep = [...ownSteps].reverse().find((step) => step.run);
+      const cpu = comparisonStep?.cpuMsPerRequest ?? state.bestCpu ?? lastStep?.cpuMsPerRequest;
+      const cpuMeasuredAt = comparisonStep
+        ? `${comparisonRate} req/s (the highest fixed rate every scenario sustained)`
+        : state.bestCpu
+          ? `${best?.offeredRate} req/s (its maximum sustainable rate)`
+          : `${lastStep?.rate} req/s (not sustained)`;
       const stream = streams.get(s.name)!;
       const ttft = stream.firstDelta ?? { p50: NaN, p90: NaN, p99: NaN, p999: NaN };
       const directTtft = direct.stream?.firstDelta;
-      const { client, ...gatewayCpu } = cpuStep?.cpuMsPerRequest ?? {};
+      const { client, ...gatewayCpu } = cpu ?? {};
       const peakRssMiB: Record<string, number> = {};
       for (const p of s.processes()) peakRssMiB[p.name] = round(processMemoryMiB(p.pid).peakRss, 1);
       results.set(s.name, {
@@ -351,6 +375,7 @@ async function runWithDatabase(options: OverheadOptions, database: { url: string
           errors: stream.errors,
         },
         cpuMsPerRequest: gatewayCpu,
+        cpuMeasuredAt,
         clientCpuMsPerRequest: client ?? NaN,
         peakRssMiB,
         errors: s.errors,
@@ -377,6 +402,7 @@ async function runWithDatabase(options: OverheadOptions, database: { url: string
         ttftMs: options.ttftMs,
         billingDatabase: options.scenarios.includes('switchyard') ? (database ? 'PostgreSQL (local server, scratch database)' : 'PGlite (embedded)') : 'not used',
         probeConcurrency: options.probeConcurrency,
+        ...(options.routerEntry ? { routerEntry: options.routerEntry } : {}),
       },
       ...(comparisonRate !== undefined ? { comparisonRate } : {}),
       ...Object.fromEntries(results),
@@ -463,14 +489,26 @@ export function formatOverheadTable(report: OverheadReport): string {
   }
   row(`stream TTFT p50 / p99 ms (upstream ${report.settings.ttftMs} ms, ${report.settings.streamRate} req/s)`, (r) => `${cell(r.streaming.ttftMs.p50)} / ${cell(r.streaming.ttftMs.p99)}`);
   row('stream TTFT added p50 / p99 ms', (r, name) => (name === 'direct' ? '(floor)' : r.streaming.addedTtftMs ? `+${cell(r.streaming.addedTtftMs.p50)} / +${cell(r.streaming.addedTtftMs.p99)}` : '–'));
-  row(`gateway CPU ms/request${report.comparisonRate ? ` (at ${report.comparisonRate} req/s)` : ''}`, (r, name) => {
+  row('gateway CPU ms/request', (r, name) => {
     if (name === 'direct') return '0 (no gateway)';
     const { total, 'fake-upstream': _fake, ...parts } = r.cpuMsPerRequest;
-    const detail = Object.entries(parts).map(([p, v]) => `${p} ${cell(v)}`).join(', ');
-    return `${cell(total)}${Object.keys(parts).length > 1 ? ` (${detail})` : ''}`;
+    const detail = Object.entries(parts).map(([p, v]) => `${p.replace(/^postgres-backend-\d+$/, 'postgres')} ${cell(v)}`);
+    const merged = Object.entries(
+      Object.entries(parts).reduce<Record<string, number>>((acc, [p, v]) => {
+        const key = p.startsWith('postgres-backend-') ? 'postgres' : p;
+        acc[key] = (acc[key] ?? 0) + v;
+        return acc;
+      }, {}),
+    ).map(([p, v]) => `${p} ${cell(v)}`);
+    return `${cell(total)}${detail.length > 1 ? ` (${merged.join(', ')})` : ''} at ${r.cpuMeasuredAt.split(' (')[0]}`;
   });
   row('client SDK CPU ms/request', (r) => cell(r.clientCpuMsPerRequest));
-  row('peak RSS MiB per process', (r, name) => (name === 'direct' ? '–' : Object.entries(r.peakRssMiB).map(([p, v]) => `${p} ${cell(v, 0)}`).join(', ')));
+  row('peak RSS MiB per process', (r, name) => {
+    if (name === 'direct') return '–';
+    const postgres = Object.entries(r.peakRssMiB).filter(([p]) => p.startsWith('postgres-backend-'));
+    const own = Object.entries(r.peakRssMiB).filter(([p]) => !p.startsWith('postgres-backend-'));
+    return [...own.map(([p, v]) => `${p} ${cell(v, 0)}`), ...(postgres.length ? [`${postgres.length} postgres backends ≤ ${cell(Math.max(...postgres.map(([, v]) => v)), 0)} each`] : [])].join(', ');
+  });
   row('errors (all steps)', (r) => String(r.errors));
   const header = ['', ...names];
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -483,7 +521,7 @@ export function defaultOverheadOptions(log: (line: string) => void): OverheadOpt
     durationS: 8,
     rates: [100, 500, 1000],
     p99BoundMs: 50,
-    streamRate: 50,
+    streamRate: 10,
     ttftMs: 300,
     scenarios: [...SCENARIOS],
     billingDatabase: 'auto',

@@ -20,7 +20,7 @@ export interface SoakOptions {
   repoRoot: string;
   /** How long to run, minutes (default 10). */
   minutes: number;
-  /** Arrivals per second (default 100). */
+  /** Arrivals per second (default 20: well inside what the full path sustains on 2 shared cores). */
   rate: number;
   /** RSS sampling interval, s (default 10). */
   sampleEverySeconds: number;

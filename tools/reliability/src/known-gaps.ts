@@ -33,6 +33,13 @@ export const KNOWN_GAPS = {
     summary:
       "when a provider's 400 quotes the prompt, the router logs that text in its 'call failed' line; the adapters no longer do (grpc-kit callerMessage), the router still copies the caller-facing text into its own error message",
   },
+  retriedRequestIdServedTwice: {
+    open: true,
+    fixIn:
+      'services/router/src/router-service.ts (generate/streamGenerate: before calling an adapter, look the request id up — e.g. a ReserveBudget that returns an existing hold, or a small served-ids cache — and answer a retry of a served id from the recorded result or with ALREADY_EXISTS instead of serving it again)',
+    summary:
+      'a client that retries a request after an in-doubt failure (the router died after the usage was made durable but before the reply) with the same request id is served again and billed again under a derived id; AIP-155 idempotency holds for usage delivery, not for Generate',
+  },
 } satisfies Record<string, KnownGap>;
 
 /** Prints a gap observation in the suite's report format. */

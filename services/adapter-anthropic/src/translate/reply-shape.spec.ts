@@ -31,7 +31,7 @@ describe('Anthropic reply translators on arbitrary upstream input', () => {
     fc.assert(
       fc.property(message, (body) => {
         try {
-          toJsonString(provider.GenerateResponseSchema, create(provider.GenerateResponseSchema, fromAnthropicMessage(body as AnthropicMessage)));
+          toJsonString(provider.GenerateResponseSchema, create(provider.GenerateResponseSchema, fromAnthropicMessage(body as unknown as AnthropicMessage)));
         } catch (error) {
           if (!(error instanceof UpstreamProtocolError)) throw error;
         }

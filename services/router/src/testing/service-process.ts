@@ -1,5 +1,6 @@
 // Test support: Switchyard services as real processes (`node --import tsx services/<name>/src/main.ts`), the way
-// deployments run them. Each prints `{"event":"listening","address":...}` once serving.
+// deployments run them. Each prints `{"event":"listening","address":...}` once serving (adapters log
+// grpc-kit's `"msg":"listening"` line with the address instead, at log level info).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -49,7 +50,7 @@ export function startServiceProcess(service: string, env: Record<string, string>
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
         if (output.length < 5000) output.push(line);
-        if (!line.includes('"event":"listening"')) return;
+        if (!line.includes('"event":"listening"') && !line.includes('"msg":"listening"')) return;
         clearTimeout(timer);
         const { address } = JSON.parse(line) as { address: string };
         resolveStart({

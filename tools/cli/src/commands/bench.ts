@@ -64,12 +64,13 @@ export function registerBench(program: Command): void {
     .option('--duration <s>', 'seconds per measured step (about 25 steps; the default run takes 5–8 minutes)', positiveNumber('--duration', 600), 8)
     .option('--rates <list>', 'fixed rates to measure, req/s', rateList, [100, 500, 1000])
     .option('--p99-bound <ms>', 'p99 bound of "sustainable" throughput, ms', positiveNumber('--p99-bound', 60_000), 50)
-    .option('--stream-rate <n>', 'streams started per second in the time-to-first-token phase', positiveNumber('--stream-rate', 10_000), 50)
+    .option('--stream-rate <n>', 'streams started per second in the time-to-first-token phase', positiveNumber('--stream-rate', 10_000), 10)
     .option('--ttft <ms>', "the fake upstream's time to first token in the streaming phase, ms", positiveNumber('--ttft', 60_000), 300)
     .option('--scenarios <list>', `which scenarios (${SCENARIOS.join(',')})`, scenarioList, [...SCENARIOS])
     .option('--billing-db <db>', "billing's database: auto (PostgreSQL when the local server answers), postgres, pglite", databaseChoice, 'auto')
+    .option('--router-entry <file>', 'run a patched copy of the router (repo-relative main.ts) instead of services/router, to A/B a proposed change')
     .option('--json [file]', 'print the report as JSON (progress goes to stderr), or write it to FILE')
-    .action(async (flags: { duration: number; rates: number[]; p99Bound: number; streamRate: number; ttft: number; scenarios: ScenarioName[]; billingDb: 'auto' | 'postgres' | 'pglite'; json?: string | boolean }) => {
+    .action(async (flags: { duration: number; rates: number[]; p99Bound: number; streamRate: number; ttft: number; scenarios: ScenarioName[]; billingDb: 'auto' | 'postgres' | 'pglite'; routerEntry?: string; json?: string | boolean }) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const options = {
         ...defaultOverheadOptions(log),
@@ -81,6 +82,7 @@ export function registerBench(program: Command): void {
         ttftMs: flags.ttft,
         scenarios: flags.scenarios,
         billingDatabase: flags.billingDb,
+        ...(flags.routerEntry ? { routerEntry: flags.routerEntry } : {}),
       };
       const report = await runOverheadBenchmark(options);
       report.command = `npx switchyard ${process.argv.slice(2).join(' ')}`;
@@ -115,7 +117,7 @@ export function registerBench(program: Command): void {
     .command('soak')
     .description('the Switchyard request path under steady load for minutes; RSS of every service over time (no growth = pass)')
     .option('--minutes <m>', 'how long', positiveNumber('--minutes', 24 * 60), 10)
-    .option('--rate <n>', 'requests per second', positiveNumber('--rate', 100_000), 100)
+    .option('--rate <n>', 'requests per second', positiveNumber('--rate', 100_000), 20)
     .option('--sample <s>', 'RSS sampling interval, s', positiveNumber('--sample', 3600), 10)
     .option('--billing-db <db>', "billing's database: auto, postgres, pglite", databaseChoice, 'auto')
     .option('--json [file]', 'print the report as JSON, or write it to FILE')
