@@ -158,8 +158,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     if (error === undefined && !debugEnabled) return status;
     const line = { method: context.method, code: codeName, duration_ms: Math.round(seconds * 1e4) / 10, team: context.principal?.teamId };
     if (status.internalError) logger.error({ ...line, err: status.internalError }, 'call failed with an internal error');
-    // The error's own message, not the caller's copy: that one may quote the caller's content (see FailureDetails.callerMessage).
-    else if (error !== undefined && status.code !== grpc.status.CANCELLED) logger.info({ ...line, message: error instanceof ServiceFailure ? error.message : status.details }, 'call failed');
+    else if (error !== undefined && status.code !== grpc.status.CANCELLED) logger.info({ ...line, message: status.details }, 'call failed');
     else logger.debug(line, 'call');
     return status;
   };

@@ -17,12 +17,6 @@ export interface FailureDetails {
   fieldViolations?: { field: string; description: string }[];
   /** Usage consumed before a stream broke. */
   partialUsage?: MessageInitShape<typeof common.PartialUsageSchema>;
-  /**
-   * The message the caller receives when it must differ from the error's own `message`, which is
-   * what logs and traces show: e.g. a provider's error text that may quote the caller's prompt is
-   * returned to the caller but never logged.
-   */
-  callerMessage?: string;
 }
 
 /**
@@ -91,7 +85,7 @@ function detailMessages(failure: ServiceFailure, domain: string): StatusDetail[]
 export function toStatusObject(error: unknown, domain: string): StatusObject & { internalError?: unknown } {
   const failure = error instanceof ServiceFailure ? error : undefined;
   const code = failure?.code ?? Status.INTERNAL;
-  const message = failure ? (failure.details.callerMessage ?? failure.message) : 'internal error';
+  const message = failure?.message ?? 'internal error';
   const metadata = new Metadata();
   const details = failure ? detailMessages(failure, domain) : [create(rpc.ErrorInfoSchema, { reason: 'INTERNAL', domain })];
   metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, message, details));

@@ -42,8 +42,8 @@ describe('upstreamFailureStatus', () => {
 
   it('forwards the upstream message of a 400 but never the text of a 401 (it can echo the key)', () => {
     const rejected = upstreamFailureStatus({ kind: 'http', status: 400, message: 'max_tokens too large' }, context);
-    // The caller gets the provider's words; the error's own message (logs, traces) does not carry them.
-    expect(rejected.details.callerMessage).toContain('max_tokens too large');
+    // The caller gets the provider's words as a BadRequest detail; the status message (logs, spans) does not carry them.
+    expect(rejected.details.fieldViolations).toEqual([{ field: 'request', description: 'max_tokens too large' }]);
     expect(rejected.message).not.toContain('max_tokens too large');
     expect(upstreamFailureStatus({ kind: 'http', status: 401, message: 'Incorrect API key provided: sk-abc***' }, context).message).not.toContain('sk-');
   });

@@ -161,12 +161,13 @@ function httpFailure(
       metadata,
     });
   }
-  // Providers quote the offending input in these messages ("Invalid 'messages[0].content': ..."): the
-  // caller gets the text, logs and traces get only the status.
-  return new ServiceFailure(Status.INVALID_ARGUMENT, `${provider} rejected the request (HTTP ${status}); its message went to the caller only`, {
+  // Providers quote the offending input in these messages ("Invalid 'messages[0].content': ..."). The
+  // words travel only as a BadRequest detail: status messages end up in logs and in every span along
+  // the way (gRPC instrumentation, exception events), details do not.
+  return new ServiceFailure(Status.INVALID_ARGUMENT, `${provider} rejected the request (HTTP ${status}); its reason is in the BadRequest detail`, {
     reason: 'UPSTREAM_REJECTED_REQUEST',
     metadata,
-    callerMessage: `${provider} rejected the request (HTTP ${status}): ${upstreamMessage}`,
+    fieldViolations: [{ field: 'request', description: upstreamMessage }],
   });
 }
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { connect as connectTcp, createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import OpenAI from 'openai';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { startFakeOpenAI } from './fake-openai/fake-openai';
@@ -134,6 +134,25 @@ describe('fault proxy', () => {
     expect(first).toBe('stalled');
     proxy.clearToxics();
     await expect(pending).resolves.toMatchObject({ status: 200 });
+  });
+
+  it('timeout holds back a close from the target too (a stalled peer says nothing)', async () => {
+    const target = await new Promise<Server>((resolve) => {
+      const server = createTcpServer((socket: Socket) => socket.end());
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    });
+    const stalled = await startFaultProxy({ target: `127.0.0.1:${(target.address() as AddressInfo).port}`, toxics: [{ kind: 'timeout' }] });
+    const socket = connectTcp(stalled.port, '127.0.0.1');
+    try {
+      const ended = new Promise<string>((resolve) => socket.once('end', () => resolve('ended')));
+      expect(await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 300, 'silent'))])).toBe('silent');
+      stalled.clearToxics();
+      expect(await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000, 'silent'))])).toBe('ended');
+    } finally {
+      socket.destroy();
+      await stalled.close();
+      await new Promise((resolve) => target.close(resolve));
+    }
   });
 
   it('timeout with timeoutMs closes the stalled connection', async () => {

@@ -276,7 +276,14 @@ class DirectionPump {
       if (signal.aborted) return;
       const head = this.#queue[0];
       if (!head) {
-        if (this.#sourceEnded && !this.destination.destroyed) this.destination.end();
+        if (this.#sourceEnded && !this.destination.destroyed) {
+          // A stalled peer says nothing, not even goodbye: the FIN waits with the data.
+          if (toxics.find('timeout')) {
+            await pause(Number.POSITIVE_INFINITY, signal, toxics);
+            continue;
+          }
+          this.destination.end();
+        }
         return;
       }
       if (toxics.find('timeout')) {

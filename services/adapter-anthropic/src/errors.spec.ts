@@ -49,7 +49,7 @@ describe('describeAnthropicError with errors thrown by the real @anthropic-ai/sd
     const failure = mapped(await errorFrom(() => unary()));
     expect([failure.code, failure.details.reason]).toEqual([code, reason]);
     if (fault.kind === 'rate_limit') expect(failure.details.retryDelayMs).toBe(3000);
-    if (fault.kind === 'bad_request') expect(failure.details.callerMessage).toContain('text content blocks must be non-empty');
+    if (fault.kind === 'bad_request') expect(failure.details.fieldViolations?.[0]?.description).toContain('text content blocks must be non-empty');
   });
 
   it("the SDK's timeout error is DEADLINE_EXCEEDED", () => {

@@ -50,7 +50,7 @@ describe('describeOpenAIError with errors thrown by the real openai SDK', () => 
     const failure = mapped(await errorFrom(() => unary()));
     expect([failure.code, failure.details.reason]).toEqual([code, reason]);
     if (fault.kind === 'rate_limit') expect(failure.details.retryDelayMs).toBe(4000);
-    if (fault.kind === 'bad_request') expect(failure.details.callerMessage).toContain("Invalid 'temperature'");
+    if (fault.kind === 'bad_request') expect(failure.details.fieldViolations?.[0]?.description).toContain("Invalid 'temperature'");
     expect(failure.details.metadata?.['upstream_request_id'] ?? 'none').toMatch(/^(req_\d+fake|none)$/);
   });
 

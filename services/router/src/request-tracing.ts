@@ -40,7 +40,7 @@ export function attributionOf(context: ServerCallContext, request: Pick<RoutedRe
 export function decisionAttributes(choice: RouteChoice, classification: PromptClassification): Attributes {
   return routeDecisionAttributes({
     candidates: choice.evaluated.map((score) => score.candidate.key),
-    chosen: choice.tryOrder[0]!.candidate.key,
+    chosen: choice.tryOrder[0]?.candidate.key ?? '',
     rule: choice.rule,
     classification: {
       taskClass: `TASK_CLASS_${classification.taskClass.toUpperCase()}`,

@@ -1,7 +1,9 @@
 /**
  * RouterService handlers: Generate, StreamGenerate, ExplainRoute, ListModels. The request path is
  * authenticate (the harness) → validate → classify → choose → hold budget → call with fallback →
- * account (durable outbox) → respond.
+ * account (durable outbox) → respond. Under the gRPC server span, with the team's attribution as
+ * baggage, the steps have their spans: route.decide, budget.reserve, one `chat {model}` per attempt,
+ * budget.settle (see request-tracing.ts and docs/observability.md).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
@@ -46,7 +48,7 @@ import { buildCandidates, latencyKey } from './route-candidates';
 import { validateRoutedRequest, type RoutedRequest } from './request-validation';
 import type { UsageOutbox } from './usage-outbox';
 
-/** What the router reports about every routed request (for telemetry the lead wires in). */
+/** What the router reports about every routed request (router-metrics.ts turns it into metrics). */
 export interface RoutedRequestSummary {
   method: 'Generate' | 'StreamGenerate';
   requestId: string;

@@ -132,6 +132,10 @@ export interface BenchStack {
   apiKey: string;
   /** The service processes, for CPU and memory readings. */
   processes: WatchedProcess[];
+  /** Each service's gRPC address (to measure one hop on its own). */
+  addresses: Record<'billing' | 'adapter-openai' | 'router', string>;
+  /** The router's service key, which billing and the adapter accept. */
+  serviceApiKey: string;
   stop(): Promise<void>;
 }
 
@@ -218,6 +222,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       router: routerProcess.address,
       apiKey: keys.demo,
       processes: children.map((c) => ({ name: c.name, pid: c.pid })),
+      addresses: { billing: billingProcess!.address, 'adapter-openai': adapter!.address, router: routerProcess.address },
+      serviceApiKey: keys.router,
       stop,
     };
   } catch (error) {

@@ -429,33 +429,41 @@ export function evaluateTargets(report: OverheadReport): OverheadReport['targets
   const sy = report.switchyard;
   const pk = report.portkey;
   const targets: OverheadReport['targets'] = [];
-  // "the highest rate both sustain": the highest fixed rate where switchyard and direct both ran and were sustained.
-  const common = sy?.fixedRates.filter((s) => s.sustained && report.direct?.fixedRates.find((d) => d.rate === s.rate)?.sustained).at(-1);
-  const fmt = (v: number | undefined, unit = 'ms') => (v === undefined || !Number.isFinite(v) ? 'n/a' : `${v} ${unit}`);
+  // "The highest rate both sustain": the highest fixed rate where switchyard and direct were both
+  // sustained; failing that, the lowest fixed rate both ran (labelled, since it was not sustained).
+  const bothRan = (sy?.fixedRates ?? []).filter((s) => s.run && s.addedMs && report.direct?.fixedRates.find((d) => d.rate === s.rate)?.run);
+  const sustained = bothRan.filter((s) => s.sustained && report.direct?.fixedRates.find((d) => d.rate === s.rate)?.sustained).at(-1);
+  const step = sustained ?? bothRan[0];
+  const where = step ? `at ${step.rate} req/s${sustained ? '' : ' (not sustained by Switchyard)'}` : '';
+  const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : `${v} ms`);
   targets.push({
     name: 'added p50 over direct at the highest rate both sustain',
     target: '≤ 0.5 ms',
-    measured: common ? `${fmt(common.addedMs?.p50)} at ${common.rate} req/s` : 'no common sustained rate',
-    met: common?.addedMs ? common.addedMs.p50 <= 0.5 : null,
+    measured: step ? `${fmt(step.addedMs?.p50)} ${where}` : 'no common rate',
+    met: step?.addedMs ? step.addedMs.p50 <= 0.5 : null,
   });
   targets.push({
     name: 'added p99 over direct at the highest rate both sustain',
     target: '≤ 1.5 ms',
-    measured: common ? `${fmt(common.addedMs?.p99)} at ${common.rate} req/s` : 'no common sustained rate',
-    met: common?.addedMs ? common.addedMs.p99 <= 1.5 : null,
+    measured: step ? `${fmt(step.addedMs?.p99)} ${where}` : 'no common rate',
+    met: step?.addedMs ? step.addedMs.p99 <= 1.5 : null,
   });
-  const pkCommon = common && pk?.fixedRates.find((s) => s.rate === common.rate && s.sustained);
+  const pkStep = step && pk?.fixedRates.find((s) => s.rate === step.rate && s.addedMs);
   targets.push({
     name: "added p50 less than half of Portkey's",
     target: '< 0.5 × Portkey',
-    measured: common?.addedMs && pkCommon && pkCommon.addedMs ? `${common.addedMs.p50} ms vs Portkey ${pkCommon.addedMs.p50} ms at ${common.rate} req/s` : 'n/a',
-    met: common?.addedMs && pkCommon && pkCommon.addedMs ? common.addedMs.p50 < 0.5 * pkCommon.addedMs.p50 : null,
+    measured: step?.addedMs && pkStep?.addedMs ? `${step.addedMs.p50} ms vs Portkey ${pkStep.addedMs.p50} ms ${where}` : 'n/a',
+    met: step?.addedMs && pkStep?.addedMs ? step.addedMs.p50 < 0.5 * pkStep.addedMs.p50 : null,
   });
+  // With a p99 bound neither meets, compare what each delivers with the same number of callers.
+  const bounded = sy && pk && pk.maxThroughput.reqPerS > 0;
   targets.push({
     name: "max throughput ≥ 2× Portkey's",
     target: '≥ 2 ×',
-    measured: sy && pk ? `${sy.maxThroughput.reqPerS} vs ${pk.maxThroughput.reqPerS} req/s` : 'n/a',
-    met: sy && pk && pk.maxThroughput.reqPerS > 0 ? sy.maxThroughput.reqPerS >= 2 * pk.maxThroughput.reqPerS : null,
+    measured: !sy || !pk ? 'n/a' : bounded
+      ? `${sy.maxThroughput.reqPerS} vs ${pk.maxThroughput.reqPerS} req/s (p99 ≤ ${report.settings.p99BoundMs} ms)`
+      : `neither sustained p99 ≤ ${report.settings.p99BoundMs} ms; closed loop, ${report.settings.probeConcurrency} callers: ${sy.maxThroughput.closedLoop.reqPerS} vs ${pk.maxThroughput.closedLoop.reqPerS} req/s`,
+    met: !sy || !pk ? null : bounded ? sy.maxThroughput.reqPerS >= 2 * pk.maxThroughput.reqPerS : sy.maxThroughput.closedLoop.reqPerS >= 2 * pk.maxThroughput.closedLoop.reqPerS,
   });
   targets.push({
     name: 'streaming TTFT overhead p50',

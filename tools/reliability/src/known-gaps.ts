@@ -26,13 +26,6 @@ export const KNOWN_GAPS = {
     summary:
       'the budget hold uses ~4 characters per token; CJK and other non-Latin text is 1–2 tokens per character, so the hold is smaller than the real cost and a budget that the holds fill can be overspent by the difference',
   },
-  routerLogsProviderRejectionText: {
-    open: true,
-    fixIn:
-      "services/router/src/router-service.ts (upstreamRejection: keep the adapter's message out of the ServiceFailure message and pass it as FailureDetails.callerMessage, which grpc-kit sends to the caller but never logs)",
-    summary:
-      "when a provider's 400 quotes the prompt, the router logs that text in its 'call failed' line; the adapters no longer do (grpc-kit callerMessage), the router still copies the caller-facing text into its own error message",
-  },
   retriedRequestIdServedTwice: {
     open: true,
     fixIn:

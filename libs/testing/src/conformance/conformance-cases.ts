@@ -412,10 +412,15 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
   unaryFaultCase('fault.key-rejected', 'The adapter’s provider key rejected is FAILED_PRECONDITION', { kind: 'wrong_key' }, Status.FAILED_PRECONDITION),
   unaryFaultCase(
     'fault.bad-request',
-    'Upstream 400 is INVALID_ARGUMENT with the upstream’s message',
+    'Upstream 400 is INVALID_ARGUMENT with the upstream’s words in a BadRequest detail, not in the status message',
     { kind: 'bad_request', message: 'conformance: temperature is out of range' },
     Status.INVALID_ARGUMENT,
-    (error) => check(error.message.includes('conformance: temperature is out of range'), `the message should carry the upstream's, got "${error.message}"`),
+    (error) => {
+      // Providers quote the prompt in these messages; status messages reach logs and spans, details do not.
+      const words = error.details.badRequest?.fieldViolations.map((v) => v.description).join(' ') ?? '';
+      check(words.includes('conformance: temperature is out of range'), `a BadRequest detail should carry the upstream's words, got "${words}"`);
+      check(!error.message.includes('conformance: temperature is out of range'), `the status message must not carry the upstream's words, got "${error.message}"`);
+    },
   ),
   unaryFaultCase('fault.truncated-body', 'A unary body cut short is UNAVAILABLE', { kind: 'stream_cut' }, Status.UNAVAILABLE),
   {

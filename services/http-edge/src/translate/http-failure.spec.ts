@@ -6,16 +6,28 @@ import { EdgeRequestError } from './edge-request-error';
 import { anthropicErrorResponse, httpFailureOf, openAIErrorResponse } from './http-failure';
 
 /** A SwitchyardError as the router's harness sends it: ErrorInfo, plus RetryInfo/BadRequest when given. */
-function routerError(code: status, message: string, extra: { reason?: string; retryMs?: number; field?: string } = {}): SwitchyardError {
+function routerError(code: status, message: string, extra: { reason?: string; retryMs?: number; field?: string; description?: string } = {}): SwitchyardError {
   const details = [create(rpc.ErrorInfoSchema, { reason: extra.reason ?? 'X', domain: 'router.switchyard.dev' })];
   if (extra.retryMs !== undefined) details.push(create(rpc.RetryInfoSchema, { retryDelay: { seconds: BigInt(Math.floor(extra.retryMs / 1000)), nanos: (extra.retryMs % 1000) * 1e6 } }) as never);
-  if (extra.field) details.push(create(rpc.BadRequestSchema, { fieldViolations: [{ field: extra.field, description: 'bad' }] }) as never);
+  if (extra.field) details.push(create(rpc.BadRequestSchema, { fieldViolations: [{ field: extra.field, description: extra.description ?? 'bad' }] }) as never);
   const metadata = new Metadata();
   metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, message, details));
   return new SwitchyardError(code, message, decodeStatusDetails(metadata), metadata);
 }
 
 describe('httpFailureOf: gRPC status → HTTP status and each API error type', () => {
+  it("shows an HTTP caller the provider's own words about a rejected request (they travel as a BadRequest detail)", () => {
+    const failure = httpFailureOf(
+      routerError(status.INVALID_ARGUMENT, 'the model rejected the request: openai rejected the request (HTTP 400); its reason is in the BadRequest detail', {
+        reason: 'UPSTREAM_REJECTED_REQUEST',
+        field: 'request',
+        description: "Invalid 'max_tokens': too large",
+      }),
+    );
+    expect(failure.message).toBe("the model rejected the request: openai rejected the request (HTTP 400): Invalid 'max_tokens': too large");
+    expect(failure.field).toBe('request');
+  });
+
   it.each([
     [status.INVALID_ARGUMENT, 400, 'invalid_request_error', 'invalid_request_error'],
     [status.UNAUTHENTICATED, 401, 'authentication_error', 'authentication_error'],

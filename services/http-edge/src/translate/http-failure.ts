@@ -55,7 +55,11 @@ export function httpFailureOf(error: unknown): HttpFailure {
   if (error instanceof SwitchyardError) {
     const status = HTTP_STATUS_BY_GRPC_CODE[error.code] ?? 500;
     const fromRouter = error.details.errorInfo !== undefined;
-    const message = fromRouter ? error.message : (TRANSPORT_MESSAGES[error.code] ?? 'The Switchyard router failed to answer.');
+    let message = fromRouter ? error.message : (TRANSPORT_MESSAGES[error.code] ?? 'The Switchyard router failed to answer.');
+    // A provider's own words about a rejected request travel as a BadRequest detail (they may quote
+    // the prompt, so they stay out of status messages, logs and spans); the HTTP caller reads them here.
+    const providerWords = error.reason === 'UPSTREAM_REJECTED_REQUEST' ? error.details.badRequest?.fieldViolations.find((v) => v.field === 'request')?.description : undefined;
+    if (providerWords) message = `${message.replace(/; its reason is in the BadRequest detail$/, '')}: ${providerWords}`;
     const retryAfterMs = error.retryDelayMs;
     return {
       status,
