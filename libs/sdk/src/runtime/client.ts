@@ -1,7 +1,7 @@
 import type { DescMethodServerStreaming, DescMethodUnary, DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import serviceConfig from '../../../../proto/switchyard/service_config.json';
+import serviceConfig from '../gen/service_config.json';
 import { fromServiceError, SwitchyardError } from './errors';
 import { methodPath } from './grpc-definition';
 
@@ -110,34 +110,36 @@ export class SwitchyardClient {
     options: CallOptions = {},
   ): AsyncIterable<MessageShape<O>> {
     const message = create(method.input, request);
-    const self = this;
-    return {
-      async *[Symbol.asyncIterator]() {
-        if (options.signal?.aborted) throw abortedError();
-        const call = self.channel.makeServerStreamRequest(
-          methodPath(method),
-          (value: MessageShape<I>) => Buffer.from(toBinary(method.input, value)),
-          (bytes: Buffer) => fromBinary(method.output, bytes),
-          message,
-          self.metadataFor(options),
-          self.callOptionsFor(options),
-        );
-        const onAbort = () => call.cancel();
-        options.signal?.addEventListener('abort', onAbort, { once: true });
-        if (options.onHeader) call.on('metadata', options.onHeader);
-        try {
-          for await (const item of call) yield item as MessageShape<O>;
-        } catch (error) {
-          throw isServiceError(error) ? fromServiceError(error) : error;
-        } finally {
-          options.signal?.removeEventListener('abort', onAbort);
-          call.cancel(); // no-op after a clean end; stops the server if the consumer broke out early
-        }
-      },
-    };
+    return { [Symbol.asyncIterator]: () => this.streamResponses(method, message, options) };
   }
 
-  // Always a fresh copy: interceptors (OpenTelemetry's propagation) write traceparent/baggage into it.
+  private async *streamResponses<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodServerStreaming<I, O>,
+    message: MessageShape<I>,
+    options: CallOptions,
+  ): AsyncGenerator<MessageShape<O>> {
+    if (options.signal?.aborted) throw abortedError();
+    const call = this.channel.makeServerStreamRequest(
+      methodPath(method),
+      (value: MessageShape<I>) => Buffer.from(toBinary(method.input, value)),
+      (bytes: Buffer) => fromBinary(method.output, bytes),
+      message,
+      this.metadataFor(options),
+      this.callOptionsFor(options),
+    );
+    const onAbort = () => call.cancel();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.onHeader) call.on('metadata', options.onHeader);
+    try {
+      for await (const item of call) yield item as MessageShape<O>;
+    } catch (error) {
+      throw isServiceError(error) ? fromServiceError(error) : error;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      call.cancel(); // no-op after a clean end; stops the server if the consumer broke out early
+    }
+  }
+
   private metadataFor(options: CallOptions): grpc.Metadata {
     const metadata = this.baseMetadata.clone();
     if (!options.metadata) return metadata;

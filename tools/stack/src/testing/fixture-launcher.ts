@@ -8,4 +8,4 @@ startServiceProcess({
   cwd: __dirname,
   env: process.env,
 }).then((child) => process.stdout.write(`${JSON.stringify({ childPid: child.pid, launcherPid: process.pid })}\n`));
-setInterval(() => {}, 1000);
+setInterval(() => undefined, 1000); // keep the launcher alive until it is killed
