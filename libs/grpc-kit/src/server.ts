@@ -154,7 +154,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     const codeName = statusCodeName(status.code);
     const attributes = { 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.status_code': codeName };
     callDuration.record(seconds, attributes);
-    trace.getActiveSpan()?.setAttributes(attributes);
+    const span = trace.getActiveSpan();
+    span?.setAttributes(attributes);
+    if (error !== undefined) span?.setAttribute('error.type', codeName);
     if (error === undefined && !debugEnabled) return status;
     const line = { method: context.method, code: codeName, duration_ms: Math.round(seconds * 1e4) / 10, team: context.principal?.teamId };
     if (status.internalError) logger.error({ ...line, err: status.internalError }, 'call failed with an internal error');

@@ -65,5 +65,6 @@ describe('memoryGrowth (the soak verdict)', () => {
   it('passes a flat series and fails a steadily growing one', () => {
     expect(memoryGrowth([100, 120, 121, 119, 120, 122, 121, 120]).pass).toBe(true);
     expect(memoryGrowth([100, 110, 120, 130, 140, 150, 160, 170]).pass).toBe(false);
+    expect(memoryGrowth([100, 120, NaN, 121, 119, NaN, 120, 122, 121, 120]).pass).toBe(true);
   });
 });

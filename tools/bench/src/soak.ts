@@ -12,7 +12,7 @@ import { startBenchStack, startBenchUpstream, type BenchStack, type BenchUpstrea
 import { installChildCleanup } from './child-cleanup';
 import { sdkUnaryTarget } from './grpc-load';
 import { runLoad, type LoadReport } from './load-generator';
-import { postgresBackends, processCpuMs, processMemoryMiB, type WatchedProcess } from './process-stats';
+import { processCpuMs, processMemoryMiB, type WatchedProcess } from './process-stats';
 import { withScratchPostgres } from './scratch-postgres';
 
 /** Options for runSoak. */
@@ -59,7 +59,8 @@ export interface SoakReport {
 const mean = (values: number[]) => (values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length);
 
 /** The growth rule: the last quarter's mean against the second quarter's (the first quarter is warm-up). */
-export function memoryGrowth(rss: number[]): { growthMiB: number; pass: boolean } {
+export function memoryGrowth(samples: number[]): { growthMiB: number; pass: boolean } {
+  const rss = samples.filter((v) => Number.isFinite(v));
   const n = rss.length;
   if (n < 4) return { growthMiB: NaN, pass: true };
   const second = rss.slice(Math.floor(n / 4), Math.floor(n / 2));
@@ -94,11 +95,8 @@ async function soakWith(options: SoakOptions, database: { url: string; name: str
     const request = { model: 'switchyard/auto', messages: [chatMessage('user', 'What is the capital of Portugal? Answer in one sentence.')] };
     const target = sdkUnaryTarget(() => client.generate(request));
     await runLoad({ mode: 'closed', concurrency: 4, durationMs: 3000, maxRequests: 2000, target });
-    const processes: WatchedProcess[] = [
-      ...stack.processes,
-      { name: 'fake-upstream', pid: upstream.pid },
-      ...(database ? postgresBackends(database.name).map((pid, i) => ({ name: `postgres-backend-${i + 1}`, pid })) : []),
-    ];
+    // PostgreSQL's backends come and go with billing's connection pool, so they are not watched.
+    const processes: WatchedProcess[] = [...stack.processes, { name: 'fake-upstream', pid: upstream.pid }];
     const samples = new Map<string, number[]>(processes.map((p) => [p.name, []]));
     const sampleSeconds: number[] = [];
     const cpuBefore = new Map(processes.map((p) => [p.name, processCpuMs(p.pid)]));

@@ -62,7 +62,7 @@ export function registerBench(program: Command): void {
     .command('overhead')
     .description('direct (OpenAI SDK → fake upstream) vs Switchyard (SDK → router → adapter → fake) vs Portkey gateway 1.15.2, side by side')
     .option('--duration <s>', 'seconds per measured step (about 25 steps; the default run takes 5–8 minutes)', positiveNumber('--duration', 600), 8)
-    .option('--rates <list>', 'fixed rates to measure, req/s', rateList, [100, 500, 1000])
+    .option('--rates <list>', 'fixed rates to measure, req/s (a rate above what a scenario sustains is skipped)', rateList, [25, 100, 500, 1000])
     .option('--p99-bound <ms>', 'p99 bound of "sustainable" throughput, ms', positiveNumber('--p99-bound', 60_000), 50)
     .option('--stream-rate <n>', 'streams started per second in the time-to-first-token phase', positiveNumber('--stream-rate', 10_000), 10)
     .option('--ttft <ms>', "the fake upstream's time to first token in the streaming phase, ms", positiveNumber('--ttft', 60_000), 300)

@@ -38,7 +38,10 @@ export interface BoundedLoadOptions {
   stop?: () => boolean;
   /** Pause between calls of one worker, ms (default 0). */
   pauseMs?: number;
-  /** A worker whose call failed without any status from the system (connection refused or cut) waits this long, ms. */
+  /**
+   * A worker whose call failed without any status from the system (connection refused or cut)
+   * waits this long, doubling per consecutive such failure up to 8×, as a client backs off.
+   */
   backoffAfterTransportFailureMs?: number;
   /** Sees every outcome as it happens. */
   onOutcome?: (outcome: CallOutcome, done: number) => void;
@@ -60,6 +63,7 @@ export async function runBoundedLoad(options: BoundedLoadOptions): Promise<LoadR
   const outcomes: CallOutcome[] = [];
   let next = 0;
   const worker = async () => {
+    let transportFailures = 0;
     while (next < options.total && Date.now() < options.deadlineAt && !options.stop?.()) {
       const i = next++;
       const requestId = options.requestId(i);
@@ -87,7 +91,11 @@ export async function runBoundedLoad(options: BoundedLoadOptions): Promise<LoadR
       }
       outcomes.push(outcome);
       options.onOutcome?.(outcome, outcomes.length);
-      const pause = !outcome.ok && !outcome.reason && options.backoffAfterTransportFailureMs ? options.backoffAfterTransportFailureMs : options.pauseMs;
+      transportFailures = !outcome.ok && !outcome.reason ? transportFailures + 1 : 0;
+      const pause =
+        transportFailures > 0 && options.backoffAfterTransportFailureMs
+          ? options.backoffAfterTransportFailureMs * 2 ** Math.min(3, transportFailures - 1)
+          : options.pauseMs;
       if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   };

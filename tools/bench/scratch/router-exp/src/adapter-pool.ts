@@ -40,6 +40,8 @@ export interface AdapterPoolOptions {
 export interface AdapterPool {
   /** The client of a configured adapter. */
   client(adapterName: string): ProviderServiceClient;
+  /** A configured adapter's host and port (the `server.address` / `server.port` of calls to it). */
+  endpoint(adapterName: string): AdapterEndpoint;
   /** A deployment's circuit as routing sees it (an open circuit due for a probe reads `closed`). */
   circuit(deployment: string): CircuitView;
   /**
@@ -48,6 +50,12 @@ export interface AdapterPool {
    */
   attempt<T>(deployment: string, call: () => Promise<T>): Promise<T>;
   close(): void;
+}
+
+/** Where an adapter listens. */
+export interface AdapterEndpoint {
+  host: string;
+  port: number;
 }
 
 interface Breaker {
@@ -60,7 +68,12 @@ export function createAdapterPool(options: AdapterPoolOptions): AdapterPool {
   const halfOpenAfter = options.halfOpenAfterMs ?? 10_000;
   const threshold = options.consecutiveFailures ?? 5;
   const clients = new Map<string, ProviderServiceClient>();
-  for (const adapter of options.adapters) clients.set(adapter.name, createProviderClient(adapter.address, { apiKey: adapter.apiKey }));
+  const endpoints = new Map<string, AdapterEndpoint>();
+  for (const adapter of options.adapters) {
+    clients.set(adapter.name, createProviderClient(adapter.address, { apiKey: adapter.apiKey }));
+    const colon = adapter.address.lastIndexOf(':');
+    endpoints.set(adapter.name, { host: adapter.address.slice(0, colon), port: Number(adapter.address.slice(colon + 1)) });
+  }
   const breakers = new Map<string, Breaker>();
 
   const breakerFor = (deployment: string): Breaker => {
@@ -92,6 +105,11 @@ export function createAdapterPool(options: AdapterPoolOptions): AdapterPool {
       const client = clients.get(adapterName);
       if (!client) throw new Error(`no adapter named ${adapterName}`);
       return client;
+    },
+    endpoint(adapterName) {
+      const endpoint = endpoints.get(adapterName);
+      if (!endpoint) throw new Error(`no adapter named ${adapterName}`);
+      return endpoint;
     },
     circuit(deployment) {
       const breaker = breakers.get(deployment);

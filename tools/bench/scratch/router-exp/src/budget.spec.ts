@@ -56,10 +56,10 @@ describe('budget gate', () => {
   it('fails open while billing is unreachable, then stops waiting for it (breaker)', async () => {
     const unchecked: string[] = [];
     const gate = createBudgetGate({ billing: downClient, failureMode: 'failOpen', breakerThreshold: 2, breakerHalfOpenMs: 60_000, timeoutMs: 300, onUnchecked: (t) => unchecked.push(t) });
-    for (let i = 0; i < 2; i++) expect(await gate.reserve(hold('acme', `down-${i}`))).toEqual({ reservationId: '', checked: false });
+    for (let i = 0; i < 2; i++) expect(await gate.reserve(hold('acme', `down-${i}`))).toEqual({ reservationId: '', checked: false, heldNanos: 0n });
     expect(gate.billingDown()).toBe(true);
     const started = Date.now();
-    expect(await gate.reserve(hold('acme', 'down-fast'))).toEqual({ reservationId: '', checked: false });
+    expect(await gate.reserve(hold('acme', 'down-fast'))).toEqual({ reservationId: '', checked: false, heldNanos: 0n });
     expect(Date.now() - started).toBeLessThan(250); // no 300 ms timeout: the breaker answers at once
     expect(unchecked).toHaveLength(3);
   });

@@ -20,14 +20,19 @@ export interface BudgetHold {
   reservationId: string;
   /** False when billing was unreachable and the request went ahead unchecked. */
   checked: boolean;
+  /** The amount held, nano-USD (0 when unchecked). */
+  heldNanos: bigint;
 }
 
 /** Reserve before the upstream call; release when nothing is consumed. Settling goes with the usage row. */
 export interface BudgetGate {
   /** Holds `amountNanos` for the request; RESOURCE_EXHAUSTED (QuotaFailure) when the budget is spent. */
   reserve(input: { requestId: string; teamId: string; project: string; amountNanos: bigint; ttlMs: number }): Promise<BudgetHold>;
-  /** Releases a hold (SettleBudget with 0) in the background, retrying a few times; the hold's TTL is the backstop. */
-  release(reservationId: string): void;
+  /**
+   * Releases a hold (SettleBudget with 0), retrying a few times; the hold's TTL is the backstop.
+   * Nobody needs to wait: the promise (which never rejects) settles when billing confirmed or the retries ran out.
+   */
+  release(reservationId: string): Promise<void>;
   /** Whether billing is currently treated as down for reservations. */
   billingDown(): boolean;
 }
@@ -67,14 +72,15 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       throw unavailable(`the budget of team ${teamId} cannot be checked (${why}); retry shortly`, 'BUDGET_UNCHECKABLE', { retryDelayMs: 1000 });
     }
     options.onUnchecked?.(teamId);
-    return { reservationId: '', checked: false };
+    return { reservationId: '', checked: false, heldNanos: 0n };
   };
 
   return {
     async reserve(input) {
-      // EXPERIMENT: no billing round trip (upper bound of what a local budget lease saves).
-      if (process.env.EXP_NOBUDGET === '1') return { reservationId: '', checked: true };
+      // EXPERIMENT: no billing round trip (the upper bound of what a local budget lease saves).
+      if (process.env.EXP_NOBUDGET === '1') return { reservationId: '', checked: true, heldNanos: input.amountNanos };
       if (breaker.state === CircuitState.HalfOpen) return unchecked(input.teamId, 'billing is being probed');
+      const amountNanosUsd = input.amountNanos > 0n ? input.amountNanos : 1n;
       const hold = (requestId: string) =>
         breaker.execute(async () => {
           try {
@@ -83,7 +89,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
                 requestId,
                 teamId: input.teamId,
                 project: input.project,
-                amountNanosUsd: input.amountNanos > 0n ? input.amountNanos : 1n,
+                amountNanosUsd,
                 ttl: durationFromMs(Math.min(Math.max(input.ttlMs, 1000), MAX_HOLD_TTL_MS)),
               },
               { timeoutMs },
@@ -100,7 +106,7 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         if (response instanceof SwitchyardError && response.code === status.ALREADY_EXISTS) {
           response = await hold(`${input.requestId.slice(0, 111)}~${randomBytes(8).toString('hex')}`);
         }
-        if (!(response instanceof SwitchyardError)) return { reservationId: response.reservationId, checked: true };
+        if (!(response instanceof SwitchyardError)) return { reservationId: response.reservationId, checked: true, heldNanos: amountNanosUsd };
         if (response.code === status.RESOURCE_EXHAUSTED) {
           const violations = response.details.quotaFailure?.violations.map((v) => ({ subject: v.subject, description: v.description })) ?? [];
           throw resourceExhausted(`the budget of team ${input.teamId} is spent: ${response.message}`, {
@@ -124,19 +130,17 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
       }
     },
 
-    release(reservationId) {
+    async release(reservationId) {
       if (!reservationId) return;
-      void (async () => {
-        for (let attempt = 0; attempt < 3; attempt++) {
-          try {
-            await options.billing.settleBudget({ reservationId, actualNanosUsd: 0n }, { timeoutMs: 2000 });
-            return;
-          } catch {
-            await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
-          }
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await options.billing.settleBudget({ reservationId, actualNanosUsd: 0n }, { timeoutMs: 2000 });
+          return;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
         }
-        options.logger?.warn({ reservation_id: reservationId }, 'could not release a budget hold; it expires with its TTL');
-      })();
+      }
+      options.logger?.warn({ reservation_id: reservationId }, 'could not release a budget hold; it expires with its TTL');
     },
 
     billingDown: () => breaker.state === CircuitState.Open || breaker.state === CircuitState.HalfOpen,

@@ -1,9 +1,11 @@
 /**
- * The router's composition root: reads the config once (file named by `--config`,
+ * The router's composition root: starts telemetry first (OTEL_* variables; it must patch
+ * @grpc/grpc-js before anything loads it), reads the config once (file named by `--config`,
  * SWITCHYARD_ROUTER_CONFIG or SWITCHYARD_CONFIG_FILE, then SWITCHYARD_* overrides), starts the router, prints one JSON line
  * `{"event":"listening","address":...}` on stdout once serving, and shuts down gracefully on
- * SIGTERM/SIGINT (drain calls, flush the usage outbox, exit), with a forced exit behind it.
+ * SIGTERM/SIGINT (drain calls, flush the usage outbox, flush telemetry, exit), with a forced exit behind it.
  */
+import { telemetry } from '@switchyard/telemetry/register';
 import { loadConfig } from '@switchyard/config';
 import { createLogger } from '@switchyard/grpc-kit';
 import { routerConfigSchema } from './config';
@@ -14,7 +16,8 @@ async function main(): Promise<void> {
   const file = flag > 0 ? process.argv[flag + 1] : process.env['SWITCHYARD_ROUTER_CONFIG'] || process.env['SWITCHYARD_CONFIG_FILE'] || undefined;
   const config = loadConfig(routerConfigSchema, { file, env: process.env, envPrefix: 'SWITCHYARD_' });
   const logger = createLogger({ service: 'router', level: config.logLevel });
-  const running = await startRouter(config, { logger });
+  // Incoming baggage stays dropped (the default): callers must not choose the team that is charged.
+  const running = await startRouter(config, { logger, metrics: telemetry.metrics, meter: telemetry.meter });
   process.stdout.write(`${JSON.stringify({ event: 'listening', address: running.address })}\n`);
 
   let signalled = false;
@@ -27,13 +30,16 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 30_000);
     force.unref();
-    running.shutdown({ graceMs: 10_000, flushMs: 5_000 }).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    running
+      .shutdown({ graceMs: 10_000, flushMs: 5_000 })
+      .then(() => telemetry.shutdown()) // last: exports the spans and metrics of the drained calls
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -2,7 +2,9 @@ import { createHeuristicClassifier, createLearnedClassifier, type PromptClassifi
 import { router } from '@switchyard/contracts';
 import { createApiKeyAuthenticator, createApiKeyStore, createLogger, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { defaultPriceCatalog, type PriceCatalog } from '@switchyard/pricing';
+import type { Meter } from '@opentelemetry/api';
 import { createBillingClient, createEvaluatorClient } from '@switchyard/sdk';
+import type { SwitchyardMetrics } from '@switchyard/telemetry';
 import type { Logger } from 'pino';
 import { createAdapterPool, type AdapterPool } from './adapter-pool';
 import { createApiKeyService } from './api-key-service';
@@ -14,6 +16,7 @@ import { createOnlineSampler } from './online-sampler';
 import { createPolicySource, type PolicySource } from './policy/policy-loader';
 import { createPriceSource } from './price-source';
 import { createQualityScores } from './quality-scores';
+import { combineRouterHooks, createRouterMetricsHooks } from './router-metrics';
 import { createRouterService, type RouterHooks } from './router-service';
 import { openUsageOutbox, type UsageOutbox } from './usage-outbox';
 import { createUsageShipper, type UsageShipper } from './usage-shipper';
@@ -26,6 +29,13 @@ export interface StartRouterOptions {
   /** The catalog to fall back on until billing's ListPrices answers; default the shipped one. */
   shippedPrices?: PriceCatalog;
   hooks?: RouterHooks;
+  /**
+   * Switchyard's metric instruments (the telemetry handle's `metrics`): when given, the router
+   * records cost, fallbacks, circuit states and unchecked requests, and reports its outbox depth.
+   */
+  metrics?: SwitchyardMetrics;
+  /** The meter for the router's own instruments (the telemetry handle's `meter`), with `metrics`. */
+  meter?: Meter;
 }
 
 /** A running router process's parts. */
@@ -47,6 +57,7 @@ export interface RunningRouter {
 /** Builds every part of the router from its config and starts serving. */
 export async function startRouter(config: RouterConfig, options: StartRouterOptions = {}): Promise<RunningRouter> {
   const logger = options.logger ?? createLogger({ service: 'router', level: config.logLevel });
+  const hooks = combineRouterHooks(options.metrics ? createRouterMetricsHooks({ metrics: options.metrics, meter: options.meter }) : undefined, options.hooks);
   const policy = createPolicySource({
     file: config.policyFile,
     onReload: (event) =>
@@ -55,6 +66,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
   const keys = createApiKeyStore({ file: config.keyFile });
 
   const outbox = await openUsageOutbox({ dir: config.outbox.dir, segmentBytes: config.outbox.segmentBytes, logger });
+  const stopObservingOutbox = options.metrics?.observeOutboxDepth(() => outbox.stats().backlog);
   const billingClient = createBillingClient(config.billing.address, { apiKey: config.billing.apiKey });
   const shipper = createUsageShipper({
     outbox,
@@ -74,7 +86,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     breakerThreshold: config.budget.breakerThreshold,
     breakerHalfOpenMs: config.budget.breakerHalfOpenMs,
     logger,
-    onUnchecked: (teamId) => options.hooks?.onBudgetUnchecked?.(teamId),
+    onUnchecked: (teamId) => hooks?.onBudgetUnchecked?.(teamId),
   });
   const prices = createPriceSource({
     shipped: options.shippedPrices ?? defaultPriceCatalog(),
@@ -88,7 +100,11 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     consecutiveFailures: config.circuit.consecutiveFailures,
     halfOpenAfterMs: config.circuit.halfOpenAfterMs,
     logger,
-    onCircuitChange: (deployment, state) => options.hooks?.onCircuitChange?.(deployment, state),
+    onCircuitChange: (deployment, state) => {
+      if (!hooks?.onCircuitChange) return;
+      const models = catalog.entries().filter((e) => e.ref.deployment === deployment).map((e) => ({ provider: e.ref.provider, model: e.ref.model }));
+      hooks.onCircuitChange(deployment, state, models);
+    },
   });
   const catalog = createModelCatalog({
     adapters: config.adapters.map((a) => ({ name: a.name, address: a.address, client: pool.client(a.name) })),
@@ -124,7 +140,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     timings: { defaultDeadlineMs: config.defaultDeadlineMs, deadlineMarginMs: config.deadlineMarginMs, firstByteTimeoutMs: config.firstByteTimeoutMs },
     sampler: evaluatorClient ? createOnlineSampler({ client: evaluatorClient, maxInFlight: config.evaluator?.maxInFlightSamples, logger }) : undefined,
     logger,
-    hooks: options.hooks,
+    hooks,
   });
 
   const server = await startGrpcServer({
@@ -162,6 +178,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
         const flushed = await shipper.drain(shutdownOptions.flushMs ?? 5000);
         if (!flushed) logger.warn({ backlog: outbox.stats().backlog }, 'usage not yet delivered to billing stays in the outbox for the next start');
         await shipper.stop();
+        stopObservingOutbox?.();
         await outbox.close();
         pool.close();
         billingClient.close();

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { billing, common } from '@switchyard/contracts';
 import { chatMessage, createApiKeyClient, createRouterClient, messageText, SwitchyardError } from '@switchyard/sdk';
+import type { AttemptSummary } from './router-service';
 import { startRouterFixture, type RouterFixture } from './testing/router-fixture';
 
 const EASY = 'hi, how are you?';
@@ -22,8 +23,18 @@ const chosen = (route: common.RouteDecision | undefined) => `${route?.chosen?.mo
 
 describe('router over real gRPC with fake adapters and billing', () => {
   let f: RouterFixture;
+  // What the router told its telemetry hooks.
+  const attemptsSeen: AttemptSummary[] = [];
+  const circuitChanges: Array<{ deployment: string; state: string; models: string[] }> = [];
   beforeAll(async () => {
-    f = await startRouterFixture();
+    f = await startRouterFixture({
+      startOptions: {
+        hooks: {
+          onAttemptFinished: (attempt) => attemptsSeen.push(attempt),
+          onCircuitChange: (deployment, state, models) => circuitChanges.push({ deployment, state, models: models.map((m) => `${m.provider}/${m.model}`) }),
+        },
+      },
+    });
   });
   afterAll(async () => {
     await f.close();
@@ -106,8 +117,18 @@ describe('router over real gRPC with fake adapters and billing', () => {
   describe('fallback and circuit breaking', () => {
     it('falls back to the next candidate when an adapter answers 503 before the first token', async () => {
       f.cheapA.script.failures = [{ code: status.UNAVAILABLE, message: 'upstream 503', times: 1 }];
-      const response = await f.client.generate(ask(EASY));
+      const response = await f.client.generate(ask(EASY, { context: { requestId: 'fallback-1' } }));
       expect(chosen(response.route)).toBe('gpt-4.1-nano@cheap-b');
+      expect(attemptsSeen.filter((a) => a.requestId === 'fallback-1')).toEqual([
+        expect.objectContaining({ attempt: 1, statusCode: 'UNAVAILABLE', model: { provider: 'openai', model: 'gpt-4.1-nano', deployment: 'cheap-a' } }),
+        expect.objectContaining({
+          attempt: 2,
+          statusCode: 'OK',
+          fallbackFrom: { provider: 'openai', model: 'gpt-4.1-nano', deployment: 'cheap-a' },
+          fallbackReason: 'UNAVAILABLE',
+        }),
+      ]);
+      expect(attemptsSeen.find((a) => a.requestId === 'fallback-1' && a.attempt === 1)?.fallbackFrom).toBeUndefined();
       expect(response.route?.fallbacks).toBe(1);
       expect(response.route?.attempts.map((a) => `${a.model?.deployment}:${a.statusCode}`)).toEqual(['cheap-a:UNAVAILABLE', 'cheap-b:OK']);
       expect(response.route?.attempts[0]?.errorMessage).toContain('upstream 503');
@@ -134,6 +155,11 @@ describe('router over real gRPC with fake adapters and billing', () => {
       expect(chosen(probed.route)).toBe('gpt-4.1-nano@cheap-a');
       const restored = await f.client.explainRoute(ask(EASY));
       expect(restored.route!.candidates.find((c) => c.model?.deployment === 'cheap-a')).toMatchObject({ eligible: true });
+      expect(circuitChanges.filter((c) => c.deployment === 'cheap-a')).toEqual([
+        { deployment: 'cheap-a', state: 'open', models: ['openai/gpt-4.1-nano'] },
+        { deployment: 'cheap-a', state: 'half_open', models: ['openai/gpt-4.1-nano'] },
+        { deployment: 'cheap-a', state: 'closed', models: ['openai/gpt-4.1-nano'] },
+      ]);
     });
 
     it('returns UNAVAILABLE and releases the hold when every candidate fails', async () => {
@@ -357,8 +383,18 @@ describe('router over real gRPC with fake adapters and billing', () => {
 
 describe('router with an adapter that goes down', () => {
   let f: RouterFixture;
+  // What the router told its telemetry hooks.
+  const attemptsSeen: AttemptSummary[] = [];
+  const circuitChanges: Array<{ deployment: string; state: string; models: string[] }> = [];
   beforeAll(async () => {
-    f = await startRouterFixture();
+    f = await startRouterFixture({
+      startOptions: {
+        hooks: {
+          onAttemptFinished: (attempt) => attemptsSeen.push(attempt),
+          onCircuitChange: (deployment, state, models) => circuitChanges.push({ deployment, state, models: models.map((m) => `${m.provider}/${m.model}`) }),
+        },
+      },
+    });
   });
   afterAll(async () => {
     await f.close();

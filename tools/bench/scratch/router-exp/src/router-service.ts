@@ -1,18 +1,35 @@
 /**
  * RouterService handlers: Generate, StreamGenerate, ExplainRoute, ListModels. The request path is
  * authenticate (the harness) → validate → classify → choose → hold budget → call with fallback →
- * account (durable outbox) → respond.
+ * account (durable outbox) → respond. Under the gRPC server span, with the team's attribution as
+ * baggage, the steps have their spans: route.decide, budget.reserve, one `chat {model}` per attempt,
+ * budget.settle (see request-tracing.ts and docs/observability.md).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { status } from '@grpc/grpc-js';
-import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { context as otelContext, isSpanContextValid, trace, type Span } from '@opentelemetry/api';
 import type { PromptClassification, PromptClassifier } from '@switchyard/classifier';
 import { billing, common, type provider, router } from '@switchyard/contracts';
 import { deadlineExceeded, invalidArgument, permissionDenied, resourceExhausted, ServiceFailure, unavailable, type FailureDetails } from '@switchyard/grpc-kit';
 import { computeCost, type CatalogPrice } from '@switchyard/pricing';
 import { statusCodeName, SwitchyardError, type RouterServiceImplementation, type ServerCallContext } from '@switchyard/sdk';
+import {
+  budgetAttributes,
+  currentTraceparent,
+  recordSpanError,
+  setCostAttributes,
+  setGenAiResponseAttributes,
+  setTimeToFirstChunk,
+  SPAN_BUDGET_RESERVE,
+  SPAN_BUDGET_SETTLE,
+  SPAN_ROUTE_DECIDE,
+  withGenAiSpan,
+  withSpan,
+  withTrustedBaggage,
+  withTrustedBaggageStream,
+} from '@switchyard/telemetry';
 import type { Logger } from 'pino';
 import { AttemptFailure, CircuitOpenError, type AdapterPool } from './adapter-pool';
 import type { BudgetGate, BudgetHold } from './budget';
@@ -25,12 +42,13 @@ import { anyModelMatches, type TeamPolicy } from './policy/policy-schema';
 import { classificationInit, durationFromMs, routeDecisionInit, type RouteDecisionInit } from './policy/route-decision';
 import type { PriceSource } from './price-source';
 import { readPrompt, type PromptReading } from './prompt-reading';
+import { attemptInfo, attemptResponseInfo, attributionOf, decisionAttributes, NO_ATTRIBUTES, startStreamAttemptSpan, type FailedAttempt } from './request-tracing';
 import type { QualityScores } from './quality-scores';
 import { buildCandidates, latencyKey } from './route-candidates';
 import { validateRoutedRequest, type RoutedRequest } from './request-validation';
 import type { UsageOutbox } from './usage-outbox';
 
-/** What the router reports about every routed request (for telemetry the lead wires in). */
+/** What the router reports about every routed request (router-metrics.ts turns it into metrics). */
 export interface RoutedRequestSummary {
   method: 'Generate' | 'StreamGenerate';
   requestId: string;
@@ -60,6 +78,9 @@ export interface AttemptSummary {
   durationMs: number;
   /** 1 for the first attempt; more means a fallback. */
   attempt: number;
+  /** On a fallback: the deployment model whose failed attempt led to this one, and that failure's status code name. */
+  fallbackFrom?: { provider: string; model: string; deployment: string };
+  fallbackReason?: string;
 }
 
 /** Optional hooks for telemetry (metrics, logs); none of them may throw. */
@@ -68,8 +89,8 @@ export interface RouterHooks {
   onRequestFinished?(summary: RoutedRequestSummary): void;
   /** Every adapter call. */
   onAttemptFinished?(attempt: AttemptSummary): void;
-  /** A deployment's circuit changed state. */
-  onCircuitChange?(deployment: string, state: 'open' | 'half_open' | 'closed'): void;
+  /** A deployment's circuit changed state; `models` are the deployment's models the catalog knows. */
+  onCircuitChange?(deployment: string, state: 'open' | 'half_open' | 'closed', models: ReadonlyArray<{ provider: string; model: string }>): void;
   /** A request went ahead without a budget check because billing was unreachable (fail-open). */
   onBudgetUnchecked?(teamId: string): void;
 }
@@ -116,6 +137,9 @@ interface RoutePlan {
   choice: RouteChoice;
   decision: RouteDecisionInit;
 }
+
+/** One event of the router's StreamGenerate. */
+type StreamEvent = MessageInitShape<typeof router.StreamGenerateResponseSchema>;
 
 const FALLBACK_STOPPERS = new Set<number>([status.INVALID_ARGUMENT, status.OUT_OF_RANGE]);
 const COUNTS_AGAINST_DEPLOYMENT = new Set<number>([
@@ -231,14 +255,35 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
 
   const deadlineOf = (context: ServerCallContext) => (context.deadline ? context.deadline.getTime() : Date.now() + timings.defaultDeadlineMs);
 
-  const reserve = (p: RoutePlan, request: RoutedRequest, deadlineAt: number): Promise<BudgetHold> =>
-    budget.reserve({
-      requestId: p.requestId,
-      teamId: p.teamId,
-      project: request.context?.project ?? '',
-      amountNanos: p.choice.estimatedMaxCostNanos,
-      ttlMs: Math.max(0, deadlineAt - Date.now()) + 60_000,
+  /** plan() inside the route.decide span. */
+  const decide = (request: RoutedRequest, context: ServerCallContext, streaming: boolean): RoutePlan =>
+    withSpan(SPAN_ROUTE_DECIDE, NO_ATTRIBUTES, (span) => {
+      const p = plan(request, context, streaming);
+      if (span.isRecording()) span.setAttributes(decisionAttributes(p.choice, p.classification));
+      return p;
     });
+
+  const reserve = (p: RoutePlan, request: RoutedRequest, deadlineAt: number): Promise<BudgetHold> =>
+    withSpan(SPAN_BUDGET_RESERVE, NO_ATTRIBUTES, async (span) => {
+      const hold = await budget.reserve({
+        requestId: p.requestId,
+        teamId: p.teamId,
+        project: request.context?.project ?? '',
+        amountNanos: p.choice.estimatedMaxCostNanos,
+        ttlMs: Math.max(0, deadlineAt - Date.now()) + 60_000,
+      });
+      if (span.isRecording()) span.setAttributes(budgetAttributes({ reservationId: hold.reservationId, heldNanosUsd: hold.checked ? hold.heldNanos : undefined }));
+      return hold;
+    });
+
+  /** Gives an unused hold back (nothing was consumed), in the background, inside a budget.settle span. */
+  const release = (hold: BudgetHold) => {
+    if (!hold.reservationId) return;
+    void withSpan(SPAN_BUDGET_SETTLE, budgetAttributes({ reservationId: hold.reservationId }), () => budget.release(hold.reservationId));
+  };
+
+  /** The traceparent stored with the request's usage row (billing's ingest span links to it): the server span's. */
+  const traceparentOf = (p: RoutePlan) => currentTraceparent() ?? p.traceparent;
 
   /** Price a usage: the cost billing will record and the baseline counterfactual. */
   const priceUsage = (candidate: RouteCandidate, usage: common.TokenUsage | undefined, teamPolicy: TeamPolicy, at: Date) => {
@@ -283,19 +328,32 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       routeRule: p.choice.rule,
     });
 
-  /** Appends to the durable outbox; a reply that cannot be accounted for is not returned. */
-  const account = async (record: billing.UsageRecord) => {
-    try {
-      await outbox.append(record);
-    } catch (error) {
-      logger?.error({ err: (error as Error).message, request_id: record.requestId }, 'usage could not be made durable');
-      throw unavailable('the reply could not be accounted for durably, so it is not returned; retry', 'USAGE_NOT_DURABLE');
-    }
-  };
+  /**
+   * Appends to the durable outbox; a reply that cannot be accounted for is not returned. The row
+   * carries the reservation id and billing settles the hold when it records the row, so this is
+   * the router's side of the settlement: the budget.settle span.
+   */
+  const account = (record: billing.UsageRecord, traceparent: string | undefined) =>
+    withSpan(SPAN_BUDGET_SETTLE, budgetAttributes({ reservationId: record.reservationId }), async () => {
+      try {
+        await outbox.append(record, traceparent);
+      } catch (error) {
+        logger?.error({ err: (error as Error).message, request_id: record.requestId }, 'usage could not be made durable');
+        throw unavailable('the reply could not be accounted for durably, so it is not returned; retry', 'USAGE_NOT_DURABLE');
+      }
+    });
 
-  const attemptRecord = (p: RoutePlan, attempts: unknown[], candidate: RouteCandidate, code: number, message: string, durationMs: number) => {
+  const attemptRecord = (p: RoutePlan, attempts: unknown[], candidate: RouteCandidate, code: number, message: string, durationMs: number, fallbackFrom: FailedAttempt | undefined) => {
     try {
-      hooks?.onAttemptFinished?.({ requestId: p.requestId, teamId: p.teamId, model: { ...candidate.ref }, statusCode: statusCodeName(code), durationMs, attempt: attempts.length + 1 });
+      hooks?.onAttemptFinished?.({
+        requestId: p.requestId,
+        teamId: p.teamId,
+        model: { ...candidate.ref },
+        statusCode: statusCodeName(code),
+        durationMs,
+        attempt: attempts.length + 1,
+        ...(fallbackFrom ? { fallbackFrom: { ...fallbackFrom.candidate.ref }, fallbackReason: statusCodeName(fallbackFrom.code) } : {}),
+      });
     } catch (error) {
       logger?.warn({ err: (error as Error).message }, 'onAttemptFinished hook threw');
     }
@@ -335,318 +393,377 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
     return new ServiceFailure(failure.code, `the model rejected the request: ${original?.message ?? failure.message}`, details);
   };
 
-  return {
-    async generate(request, context) {
-      const started = performance.now();
-      const p = plan(request, context, false);
-      const deadlineAt = deadlineOf(context);
-      const hold = await reserve(p, request, deadlineAt);
-      const forward = p.traceparent;
-      const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
-      const failures: AttemptFailure[] = [];
-      const skipped: string[] = [];
-      let deadlinePassed = false;
-      const summary = (code: number, extra: Partial<RoutedRequestSummary> = {}): RoutedRequestSummary => ({
-        method: 'Generate',
-        requestId: p.requestId,
-        traceId: p.traceId,
-        teamId: p.teamId,
-        project: request.context?.project ?? '',
-        rule: p.choice.rule,
-        fallbacks: Math.max(0, attempts.length - 1),
-        statusCode: statusCodeName(code),
-        latencyMs: ms(started),
-        budgetChecked: hold.checked,
-        classification: p.classification,
-        ...extra,
-      });
+  async function* relayStream(request: router.StreamGenerateRequest, context: ServerCallContext, serverSpan: Span | undefined): AsyncGenerator<StreamEvent> {
+    const started = performance.now();
+    const p = decide(request, context, true);
+    const deadlineAt = deadlineOf(context);
+    const hold = await reserve(p, request, deadlineAt);
+    const forward = p.traceparent;
+    const traceparent = traceparentOf(p);
+    let lastFailed: FailedAttempt | undefined;
+    // The committed attempt's `chat {model}` span, open until the relay ends.
+    let attemptSpan: Span | undefined;
+    const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
+    const failures: AttemptFailure[] = [];
+    const skipped: string[] = [];
+    let deadlinePassed = false;
+    let committed: { candidate: RouteCandidate; controller: AbortController; iterator: AsyncIterator<provider.StreamGenerateResponse> } | undefined;
+    let first: provider.StreamGenerateResponse | undefined;
+    let accounted = false;
+    let deliveredChars = 0;
+    let firstDeltaAt: number | undefined;
+    const summary = (code: number, extra: Partial<RoutedRequestSummary> = {}): RoutedRequestSummary => ({
+      method: 'StreamGenerate',
+      requestId: p.requestId,
+      traceId: p.traceId,
+      teamId: p.teamId,
+      project: request.context?.project ?? '',
+      rule: p.choice.rule,
+      chosen: committed ? { ...committed.candidate.ref } : undefined,
+      fallbacks: Math.max(0, attempts.length - 1),
+      statusCode: statusCodeName(code),
+      latencyMs: ms(started),
+      timeToFirstTokenMs: firstDeltaAt === undefined ? undefined : firstDeltaAt - started,
+      budgetChecked: hold.checked,
+      classification: p.classification,
+      ...extra,
+    });
+    const estimatedUsage = () =>
+      create(common.TokenUsageSchema, { inputTokens: BigInt(p.reading.estimatedInputTokens), outputTokens: BigInt(Math.ceil(deliveredChars / 4)) });
 
-      try {
-        for (const score of p.choice.tryOrder) {
-          const candidate = score.candidate;
-          if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
-          const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
-          if (remaining <= 0) {
-            deadlinePassed = true;
-            break;
-          }
-          const budgetMs = Math.min(remaining, timings.firstByteTimeoutMs);
-          const callerDeadline = budgetMs === remaining;
-          const attemptStarted = performance.now();
-          const controller = new AbortController();
-          const signal = AbortSignal.any([context.signal, controller.signal]);
-          let response: provider.GenerateResponse;
-          try {
-            response = await pool.attempt(candidate.ref.deployment, async () => {
-              try {
-                return await pool.client(candidate.adapter).generate(
-                  { model: candidate.ref.model, messages: request.messages, params: request.params, requestId: p.requestId, endUserId: request.context?.endUserId ?? '' },
-                  { deadline: new Date(Date.now() + budgetMs), signal, metadata: forward ? { traceparent: forward } : undefined },
-                );
-              } catch (error) {
-                throw attemptFailure(error, candidate, callerDeadline, false);
-              }
-            });
-          } catch (error) {
-            const elapsed = ms(attemptStarted);
-            if (error instanceof CircuitOpenError) {
-              skipped.push(`${candidate.key}@${candidate.ref.deployment}: ${error.message}`);
-              continue;
-            }
-            const failure = attemptFailure(error, candidate, callerDeadline, false);
-            attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed));
-            if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
-            if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
-            if (failure.code === status.DEADLINE_EXCEEDED && callerDeadline) {
-              deadlinePassed = true;
-              failures.push(failure);
-              break;
-            }
-            failures.push(failure);
-            logger?.info({ request_id: p.requestId, code: statusCodeName(failure.code), deployment: candidate.ref.deployment }, 'attempt failed; falling back');
-            continue;
-          }
-
-          // Success: account durably, then answer.
-          const elapsed = ms(attemptStarted);
-          latency.record(latencyKey(candidate.ref), elapsed);
-          attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed));
-          p.decision.chosen = { ...candidate.ref };
-          p.decision.fallbacks = attempts.length - 1;
-          const at = new Date();
-          const cost = priceUsage(candidate, response.usage, p.teamPolicy, at);
-          await account(usageRecord(p, request, candidate, response.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS));
-          finish(summary(status.OK, { chosen: { ...candidate.ref }, usage: response.usage, costNanos: cost.nanosUsd }));
-          if (sampler?.shouldSample(p.teamPolicy.onlineSampleRate)) {
-            sampler.submit({ requestId: p.requestId, teamId: p.teamId, model: { ...candidate.ref }, classification: classificationInit(p.classification), messages: request.messages, reply: response.message });
-          }
-          return {
-            message: response.message,
-            finishReason: response.finishReason,
-            usage: response.usage,
-            cost,
-            route: p.decision,
-            responseModel: response.responseModel,
-            requestId: p.requestId,
-            traceId: p.traceId,
-          };
-        }
-        throw exhaustedFailure(failures, skipped, deadlinePassed);
-      } catch (error) {
-        // Nothing was consumed (or it could not be accounted for): give the hold back.
-        budget.release(hold.reservationId);
-        const code = error instanceof ServiceFailure ? error.code : status.INTERNAL;
-        finish(summary(code));
-        throw error;
-      }
-    },
-
-    async *streamGenerate(request, context) {
-      const started = performance.now();
-      const p = plan(request, context, true);
-      const deadlineAt = deadlineOf(context);
-      const hold = await reserve(p, request, deadlineAt);
-      const forward = p.traceparent;
-      const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
-      const failures: AttemptFailure[] = [];
-      const skipped: string[] = [];
-      let deadlinePassed = false;
-      let committed: { candidate: RouteCandidate; controller: AbortController; iterator: AsyncIterator<provider.StreamGenerateResponse> } | undefined;
-      let first: provider.StreamGenerateResponse | undefined;
-      let accounted = false;
-      let deliveredChars = 0;
-      let firstDeltaAt: number | undefined;
-      const summary = (code: number, extra: Partial<RoutedRequestSummary> = {}): RoutedRequestSummary => ({
-        method: 'StreamGenerate',
-        requestId: p.requestId,
-        traceId: p.traceId,
-        teamId: p.teamId,
-        project: request.context?.project ?? '',
-        rule: p.choice.rule,
-        chosen: committed ? { ...committed.candidate.ref } : undefined,
-        fallbacks: Math.max(0, attempts.length - 1),
-        statusCode: statusCodeName(code),
-        latencyMs: ms(started),
-        timeToFirstTokenMs: firstDeltaAt === undefined ? undefined : firstDeltaAt - started,
-        budgetChecked: hold.checked,
-        classification: p.classification,
-        ...extra,
-      });
-      const estimatedUsage = () =>
-        create(common.TokenUsageSchema, { inputTokens: BigInt(p.reading.estimatedInputTokens), outputTokens: BigInt(Math.ceil(deliveredChars / 4)) });
-
-      try {
-        // Phase 1: find a candidate that produces a first event; fall back freely until then.
-        for (const score of p.choice.tryOrder) {
-          const candidate = score.candidate;
-          if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
-          const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
-          if (remaining <= 0) {
-            deadlinePassed = true;
-            break;
-          }
-          const firstByteMs = Math.min(remaining, timings.firstByteTimeoutMs);
-          const callerDeadline = firstByteMs === remaining;
-          const attemptStarted = performance.now();
-          const controller = new AbortController();
-          const signal = AbortSignal.any([context.signal, controller.signal]);
-          let iterator: AsyncIterator<provider.StreamGenerateResponse> | undefined;
-          try {
-            first = await pool.attempt(candidate.ref.deployment, async () => {
-              let timedOut = false;
-              const timer = setTimeout(() => {
-                timedOut = true;
-                controller.abort();
-              }, firstByteMs);
-              try {
-                const stream = pool
-                  .client(candidate.adapter)
-                  .streamGenerate(
-                    { model: candidate.ref.model, messages: request.messages, params: request.params, requestId: p.requestId, endUserId: request.context?.endUserId ?? '' },
-                    { deadline: new Date(deadlineAt - timings.deadlineMarginMs), signal, metadata: forward ? { traceparent: forward } : undefined },
-                  );
-                iterator = stream[Symbol.asyncIterator]();
-                const next = await iterator.next();
-                if (next.done) throw new AttemptFailure(status.UNAVAILABLE, `${candidate.key}@${candidate.ref.deployment}: stream ended before any event`, true, undefined);
-                return next.value;
-              } catch (error) {
-                throw attemptFailure(error, candidate, callerDeadline, timedOut);
-              } finally {
-                clearTimeout(timer);
-              }
-            });
-          } catch (error) {
-            const elapsed = ms(attemptStarted);
-            controller.abort();
-            if (error instanceof CircuitOpenError) {
-              skipped.push(`${candidate.key}@${candidate.ref.deployment}: ${error.message}`);
-              continue;
-            }
-            const failure = attemptFailure(error, candidate, callerDeadline, false);
-            attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed));
-            if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
-            if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
-            failures.push(failure);
-            if (failure.code === status.DEADLINE_EXCEEDED && callerDeadline) {
-              deadlinePassed = true;
-              break;
-            }
-            continue;
-          }
-          const elapsed = ms(attemptStarted);
-          latency.record(latencyKey(candidate.ref), elapsed);
-          attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed));
-          p.decision.chosen = { ...candidate.ref };
-          p.decision.fallbacks = attempts.length - 1;
-          committed = { candidate, controller, iterator: iterator! };
+    try {
+      // Phase 1: find a candidate that produces a first event; fall back freely until then.
+      for (const score of p.choice.tryOrder) {
+        const candidate = score.candidate;
+        if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+        const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
+        if (remaining <= 0) {
+          deadlinePassed = true;
           break;
         }
-        if (!committed) throw exhaustedFailure(failures, skipped, deadlinePassed);
-      } catch (error) {
-        budget.release(hold.reservationId);
-        finish(summary(error instanceof ServiceFailure ? error.code : status.INTERNAL));
-        throw error;
-      }
-
-      // Phase 2: relay. After the first event there is no silent fallback.
-      const { candidate, controller, iterator } = committed;
-      // Only a sampled stream keeps its reply text, for the evaluator.
-      const sample = sampler?.shouldSample(p.teamPolicy.onlineSampleRate) ? { text: '', toolCalls: new Map<number, { id: string; name: string; argumentsJson: string }>() } : undefined;
-      try {
-        let event: provider.StreamGenerateResponse | undefined = first;
-        while (event) {
-          if (event.event.case === 'delta') {
-            const delta = event.event.value;
-            deliveredChars += delta.text.length + (delta.toolCall?.argumentsJsonDelta.length ?? 0);
-            firstDeltaAt ??= performance.now();
-            if (sample) {
-              sample.text += delta.text;
-              if (delta.toolCall) {
-                const call = sample.toolCalls.get(delta.toolCall.index) ?? { id: '', name: '', argumentsJson: '' };
-                call.id ||= delta.toolCall.id;
-                call.name ||= delta.toolCall.name;
-                call.argumentsJson += delta.toolCall.argumentsJsonDelta;
-                sample.toolCalls.set(delta.toolCall.index, call);
-              }
+        const firstByteMs = Math.min(remaining, timings.firstByteTimeoutMs);
+        const callerDeadline = firstByteMs === remaining;
+        const attemptStarted = performance.now();
+        const controller = new AbortController();
+        const signal = AbortSignal.any([context.signal, controller.signal]);
+        const fallbackFrom = lastFailed;
+        let iterator: AsyncIterator<provider.StreamGenerateResponse> | undefined;
+        let span: Span | undefined;
+        try {
+          first = await pool.attempt(candidate.ref.deployment, async () => {
+            // Started inside the breaker: a deployment skipped for an open circuit was not called.
+            const traced = startStreamAttemptSpan(
+              attemptInfo({ request, requestId: p.requestId, candidate, endpoint: pool.endpoint(candidate.adapter), attempt: attempts.length + 1, fallbackFrom, stream: true }),
+            );
+            span = traced.span;
+            let timedOut = false;
+            const timer = setTimeout(() => {
+              timedOut = true;
+              controller.abort();
+            }, firstByteMs);
+            try {
+              const stream = pool
+                .client(candidate.adapter)
+                .streamGenerate(
+                  { model: candidate.ref.model, messages: request.messages, params: request.params, requestId: p.requestId, endUserId: request.context?.endUserId ?? '' },
+                  { deadline: new Date(deadlineAt - timings.deadlineMarginMs), signal, metadata: forward ? { traceparent: forward } : undefined },
+                );
+              const opened = stream[Symbol.asyncIterator]();
+              iterator = opened;
+              // The call starts on the first pull: make it there, inside the attempt's span.
+              const next = await otelContext.with(traced.context, () => opened.next());
+              if (next.done) throw new AttemptFailure(status.UNAVAILABLE, `${candidate.key}@${candidate.ref.deployment}: stream ended before any event`, true, undefined);
+              if (traced.span.isRecording()) setTimeToFirstChunk(traced.span, ms(attemptStarted) / 1000);
+              return next.value;
+            } catch (error) {
+              throw attemptFailure(error, candidate, callerDeadline, timedOut);
+            } finally {
+              clearTimeout(timer);
             }
-            yield {
-              event: {
-                case: 'delta',
-                value: {
-                  text: delta.text,
-                  ...(delta.toolCall
-                    ? { toolCall: { id: delta.toolCall.id, name: delta.toolCall.name, argumentsJson: delta.toolCall.argumentsJsonDelta }, toolCallIndex: delta.toolCall.index }
-                    : {}),
-                },
-              },
-            };
-          } else if (event.event.case === 'final') {
-            const final = event.event.value;
-            const at = new Date();
-            const cost = priceUsage(candidate, final.usage, p.teamPolicy, at);
-            accounted = true;
-            await account(usageRecord(p, request, candidate, final.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS));
-            finish(summary(status.OK, { usage: final.usage, costNanos: cost.nanosUsd }));
-            if (sample && sampler) {
-              sampler.submit({
-                requestId: p.requestId,
-                teamId: p.teamId,
-                model: { ...candidate.ref },
-                classification: classificationInit(p.classification),
-                messages: request.messages,
-                reply: { role: common.Role.ASSISTANT, parts: sample.text ? [{ kind: { case: 'text', value: sample.text } }] : [], toolCalls: [...sample.toolCalls.values()] },
-              });
-            }
-            yield {
-              event: {
-                case: 'final',
-                value: {
-                  finishReason: final.finishReason,
-                  usage: final.usage,
-                  cost,
-                  route: p.decision,
-                  responseModel: final.responseModel,
-                  requestId: p.requestId,
-                  traceId: p.traceId,
-                  timeToFirstToken: durationFromMs((firstDeltaAt ?? performance.now()) - started),
-                },
-              },
-            };
-            return;
+          });
+        } catch (error) {
+          const elapsed = ms(attemptStarted);
+          controller.abort();
+          if (error instanceof CircuitOpenError) {
+            skipped.push(`${candidate.key}@${candidate.ref.deployment}: ${error.message}`);
+            continue;
           }
-          const next = await iterator.next();
-          event = next.done ? undefined : next.value;
+          const failure = attemptFailure(error, candidate, callerDeadline, false);
+          if (span) {
+            recordSpanError(span, failure);
+            span.end();
+          }
+          attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed, fallbackFrom));
+          if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+          if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
+          failures.push(failure);
+          lastFailed = { candidate, code: failure.code };
+          if (failure.code === status.DEADLINE_EXCEEDED && callerDeadline) {
+            deadlinePassed = true;
+            break;
+          }
+          continue;
         }
-        throw new AttemptFailure(status.UNAVAILABLE, `${candidate.key}@${candidate.ref.deployment}: stream ended without a final message`, true, undefined);
-      } catch (error) {
-        if (accounted) throw error;
-        // The stream broke after it started: bill what was consumed, tell the caller, never fall back.
-        accounted = true;
-        const original = error instanceof AttemptFailure ? error.original : error;
-        const partial = original instanceof SwitchyardError ? original.details.partialUsage : undefined;
-        const usage = partial?.usage ?? estimatedUsage();
-        const cancelled = context.signal.aborted;
-        await account(usageRecord(p, request, candidate, usage, hold, new Date(), ms(started), cancelled ? billing.UsageOutcome.CANCELLED : billing.UsageOutcome.PARTIAL)).catch(() => undefined);
-        const code = cancelled ? status.CANCELLED : status.UNAVAILABLE;
-        finish(summary(code, { usage }));
-        if (cancelled) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the stream');
-        throw unavailable(`the stream from ${candidate.key} broke after it started; no fallback after the first token: ${(error as Error).message}`, 'STREAM_BROKEN', {
-          partialUsage: { usage, estimated: !partial?.usage || (partial?.estimated ?? false), deliveredCharacters: BigInt(deliveredChars) },
-        });
-      } finally {
-        controller.abort();
-        void iterator.return?.(undefined)?.catch(() => undefined);
-        if (!accounted) {
-          // The caller went away mid-stream (the harness stopped iterating): bill what was consumed.
-          const usage = estimatedUsage();
-          await account(usageRecord(p, request, candidate, usage, hold, new Date(), ms(started), billing.UsageOutcome.CANCELLED)).catch(() => undefined);
-          finish(summary(status.CANCELLED, { usage }));
-        }
+        const elapsed = ms(attemptStarted);
+        latency.record(latencyKey(candidate.ref), elapsed);
+        attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed, fallbackFrom));
+        p.decision.chosen = { ...candidate.ref };
+        p.decision.fallbacks = attempts.length - 1;
+        committed = { candidate, controller, iterator: iterator! };
+        attemptSpan = span;
+        break;
       }
+      if (!committed) throw exhaustedFailure(failures, skipped, deadlinePassed);
+    } catch (error) {
+      release(hold);
+      finish(summary(error instanceof ServiceFailure ? error.code : status.INTERNAL));
+      throw error;
+    }
+
+    // Phase 2: relay. After the first event there is no silent fallback.
+    const { candidate, controller, iterator } = committed;
+    // Only a sampled stream keeps its reply text, for the evaluator.
+    const sample = sampler?.shouldSample(p.teamPolicy.onlineSampleRate) ? { text: '', toolCalls: new Map<number, { id: string; name: string; argumentsJson: string }>() } : undefined;
+    try {
+      let event: provider.StreamGenerateResponse | undefined = first;
+      while (event) {
+        if (event.event.case === 'delta') {
+          const delta = event.event.value;
+          deliveredChars += delta.text.length + (delta.toolCall?.argumentsJsonDelta.length ?? 0);
+          firstDeltaAt ??= performance.now();
+          if (sample) {
+            sample.text += delta.text;
+            if (delta.toolCall) {
+              const call = sample.toolCalls.get(delta.toolCall.index) ?? { id: '', name: '', argumentsJson: '' };
+              call.id ||= delta.toolCall.id;
+              call.name ||= delta.toolCall.name;
+              call.argumentsJson += delta.toolCall.argumentsJsonDelta;
+              sample.toolCalls.set(delta.toolCall.index, call);
+            }
+          }
+          yield {
+            event: {
+              case: 'delta',
+              value: {
+                text: delta.text,
+                ...(delta.toolCall
+                  ? { toolCall: { id: delta.toolCall.id, name: delta.toolCall.name, argumentsJson: delta.toolCall.argumentsJsonDelta }, toolCallIndex: delta.toolCall.index }
+                  : {}),
+              },
+            },
+          };
+        } else if (event.event.case === 'final') {
+          const final = event.event.value;
+          const at = new Date();
+          const cost = priceUsage(candidate, final.usage, p.teamPolicy, at);
+          if (attemptSpan?.isRecording()) setGenAiResponseAttributes(attemptSpan, attemptResponseInfo(final), cost);
+          if (serverSpan?.isRecording()) setCostAttributes(serverSpan, cost);
+          accounted = true;
+          await account(usageRecord(p, request, candidate, final.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS), traceparent);
+          finish(summary(status.OK, { usage: final.usage, costNanos: cost.nanosUsd }));
+          if (sample && sampler) {
+            sampler.submit({
+              requestId: p.requestId,
+              teamId: p.teamId,
+              model: { ...candidate.ref },
+              classification: classificationInit(p.classification),
+              messages: request.messages,
+              reply: { role: common.Role.ASSISTANT, parts: sample.text ? [{ kind: { case: 'text', value: sample.text } }] : [], toolCalls: [...sample.toolCalls.values()] },
+            });
+          }
+          yield {
+            event: {
+              case: 'final',
+              value: {
+                finishReason: final.finishReason,
+                usage: final.usage,
+                cost,
+                route: p.decision,
+                responseModel: final.responseModel,
+                requestId: p.requestId,
+                traceId: p.traceId,
+                timeToFirstToken: durationFromMs((firstDeltaAt ?? performance.now()) - started),
+              },
+            },
+          };
+          return;
+        }
+        const next = await iterator.next();
+        event = next.done ? undefined : next.value;
+      }
+      throw new AttemptFailure(status.UNAVAILABLE, `${candidate.key}@${candidate.ref.deployment}: stream ended without a final message`, true, undefined);
+    } catch (error) {
+      if (accounted) throw error;
+      // The stream broke after it started: bill what was consumed, tell the caller, never fall back.
+      accounted = true;
+      const original = error instanceof AttemptFailure ? error.original : error;
+      const partial = original instanceof SwitchyardError ? original.details.partialUsage : undefined;
+      const usage = partial?.usage ?? estimatedUsage();
+      const cancelled = context.signal.aborted;
+      const code = cancelled ? status.CANCELLED : status.UNAVAILABLE;
+      const at = new Date();
+      const cost = priceUsage(candidate, usage, p.teamPolicy, at);
+      if (attemptSpan) {
+        if (attemptSpan.isRecording()) setGenAiResponseAttributes(attemptSpan, { usage }, cost);
+        recordSpanError(attemptSpan, attemptFailure(error, candidate, false, false));
+      }
+      if (serverSpan?.isRecording()) setCostAttributes(serverSpan, cost);
+      await account(usageRecord(p, request, candidate, usage, hold, at, ms(started), cancelled ? billing.UsageOutcome.CANCELLED : billing.UsageOutcome.PARTIAL), traceparent).catch(() => undefined);
+      finish(summary(code, { usage, costNanos: cost.nanosUsd }));
+      if (cancelled) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the stream');
+      throw unavailable(`the stream from ${candidate.key} broke after it started; no fallback after the first token: ${(error as Error).message}`, 'STREAM_BROKEN', {
+        partialUsage: { usage, estimated: !partial?.usage || (partial?.estimated ?? false), deliveredCharacters: BigInt(deliveredChars) },
+      });
+    } finally {
+      controller.abort();
+      void iterator.return?.(undefined)?.catch(() => undefined);
+      if (!accounted) {
+        // The caller went away mid-stream (the harness stopped iterating): bill what was consumed.
+        const usage = estimatedUsage();
+        const at = new Date();
+        const cost = priceUsage(candidate, usage, p.teamPolicy, at);
+        if (attemptSpan) {
+          if (attemptSpan.isRecording()) setGenAiResponseAttributes(attemptSpan, { usage }, cost);
+          recordSpanError(attemptSpan, new ServiceFailure(status.CANCELLED, 'the caller stopped reading the stream'));
+        }
+        if (serverSpan?.isRecording()) setCostAttributes(serverSpan, cost);
+        await account(usageRecord(p, request, candidate, usage, hold, at, ms(started), billing.UsageOutcome.CANCELLED), traceparent).catch(() => undefined);
+        finish(summary(status.CANCELLED, { usage, costNanos: cost.nanosUsd }));
+      }
+      attemptSpan?.end();
+    }
+  }
+
+  return {
+    async generate(request, context) {
+      // The gRPC instrumentation's server span: it gets the attribution now and the cost at the end.
+      const serverSpan = trace.getActiveSpan();
+      return withTrustedBaggage(attributionOf(context, request), async () => {
+        const started = performance.now();
+        const p = decide(request, context, false);
+        const deadlineAt = deadlineOf(context);
+        const hold = await reserve(p, request, deadlineAt);
+        const forward = p.traceparent;
+        const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
+        const failures: AttemptFailure[] = [];
+        const skipped: string[] = [];
+        let deadlinePassed = false;
+        let lastFailed: FailedAttempt | undefined;
+        const summary = (code: number, extra: Partial<RoutedRequestSummary> = {}): RoutedRequestSummary => ({
+          method: 'Generate',
+          requestId: p.requestId,
+          traceId: p.traceId,
+          teamId: p.teamId,
+          project: request.context?.project ?? '',
+          rule: p.choice.rule,
+          fallbacks: Math.max(0, attempts.length - 1),
+          statusCode: statusCodeName(code),
+          latencyMs: ms(started),
+          budgetChecked: hold.checked,
+          classification: p.classification,
+          ...extra,
+        });
+
+        try {
+          for (const score of p.choice.tryOrder) {
+            const candidate = score.candidate;
+            if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+            const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
+            if (remaining <= 0) {
+              deadlinePassed = true;
+              break;
+            }
+            const budgetMs = Math.min(remaining, timings.firstByteTimeoutMs);
+            const callerDeadline = budgetMs === remaining;
+            const attemptStarted = performance.now();
+            const controller = new AbortController();
+            const signal = AbortSignal.any([context.signal, controller.signal]);
+            const fallbackFrom = lastFailed;
+            let answer: { response: provider.GenerateResponse; cost: common.Cost; at: Date };
+            try {
+              // The span starts inside the breaker: a deployment skipped for an open circuit was not called.
+              answer = await pool.attempt(candidate.ref.deployment, () =>
+                withGenAiSpan(
+                  attemptInfo({ request, requestId: p.requestId, candidate, endpoint: pool.endpoint(candidate.adapter), attempt: attempts.length + 1, fallbackFrom, stream: false }),
+                  async (span) => {
+                    let response: provider.GenerateResponse;
+                    try {
+                      response = await pool.client(candidate.adapter).generate(
+                        { model: candidate.ref.model, messages: request.messages, params: request.params, requestId: p.requestId, endUserId: request.context?.endUserId ?? '' },
+                        { deadline: new Date(Date.now() + budgetMs), signal, metadata: forward ? { traceparent: forward } : undefined },
+                      );
+                    } catch (error) {
+                      throw attemptFailure(error, candidate, callerDeadline, false);
+                    }
+                    const at = new Date();
+                    const cost = priceUsage(candidate, response.usage, p.teamPolicy, at);
+                    if (span.isRecording()) setGenAiResponseAttributes(span, attemptResponseInfo(response), cost);
+                    return { response, cost, at };
+                  },
+                ),
+              );
+            } catch (error) {
+              const elapsed = ms(attemptStarted);
+              if (error instanceof CircuitOpenError) {
+                skipped.push(`${candidate.key}@${candidate.ref.deployment}: ${error.message}`);
+                continue;
+              }
+              const failure = attemptFailure(error, candidate, callerDeadline, false);
+              attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed, fallbackFrom));
+              if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+              if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
+              failures.push(failure);
+              lastFailed = { candidate, code: failure.code };
+              if (failure.code === status.DEADLINE_EXCEEDED && callerDeadline) {
+                deadlinePassed = true;
+                break;
+              }
+              logger?.info({ request_id: p.requestId, code: statusCodeName(failure.code), deployment: candidate.ref.deployment }, 'attempt failed; falling back');
+              continue;
+            }
+
+            // Success: account durably, then answer.
+            const { response, cost, at } = answer;
+            const elapsed = ms(attemptStarted);
+            latency.record(latencyKey(candidate.ref), elapsed);
+            attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed, fallbackFrom));
+            p.decision.chosen = { ...candidate.ref };
+            p.decision.fallbacks = attempts.length - 1;
+            if (serverSpan?.isRecording()) setCostAttributes(serverSpan, cost);
+            await account(usageRecord(p, request, candidate, response.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS), traceparentOf(p));
+            finish(summary(status.OK, { chosen: { ...candidate.ref }, usage: response.usage, costNanos: cost.nanosUsd }));
+            if (sampler?.shouldSample(p.teamPolicy.onlineSampleRate)) {
+              sampler.submit({ requestId: p.requestId, teamId: p.teamId, model: { ...candidate.ref }, classification: classificationInit(p.classification), messages: request.messages, reply: response.message });
+            }
+            return {
+              message: response.message,
+              finishReason: response.finishReason,
+              usage: response.usage,
+              cost,
+              route: p.decision,
+              responseModel: response.responseModel,
+              requestId: p.requestId,
+              traceId: p.traceId,
+            };
+          }
+          throw exhaustedFailure(failures, skipped, deadlinePassed);
+        } catch (error) {
+          // Nothing was consumed (or it could not be accounted for): give the hold back.
+          release(hold);
+          const code = error instanceof ServiceFailure ? error.code : status.INTERNAL;
+          finish(summary(code));
+          throw error;
+        }
+      });
+    },
+
+    streamGenerate(request, context) {
+      const serverSpan = trace.getActiveSpan();
+      return withTrustedBaggageStream(attributionOf(context, request), () => relayStream(request, context, serverSpan));
     },
 
     async explainRoute(request, context) {
-      const p = plan(request, context, request.streaming);
+      const p = withTrustedBaggage(attributionOf(context, request), () => decide(request, context, request.streaming));
       return { route: p.decision, estimatedMaxCostNanosUsd: p.choice.estimatedMaxCostNanos, estimatedInputTokens: BigInt(p.reading.estimatedInputTokens) };
     },
 

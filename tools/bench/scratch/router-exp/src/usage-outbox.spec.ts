@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { billing } from '@switchyard/contracts';
 import { SwitchyardError } from '@switchyard/sdk';
 import { status } from '@grpc/grpc-js';
@@ -6,7 +6,9 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openUsageOutbox, type UsageOutbox } from './usage-outbox';
-import { conflictRequestId, createUsageShipper } from './usage-shipper';
+import { conflictRequestId, createUsageShipper, traceLinksMetadata } from './usage-shipper';
+
+const traceparent = (i: number) => `00-${'4bf92f3577b34da6a3ce929d0e0e47'}${String(i).padStart(2, '0')}-00f067aa0ba902b7-01`;
 
 const record = (i: number, overrides: { teamId?: string; inputTokens?: bigint } = {}) =>
   create(billing.UsageRecordSchema, {
@@ -50,6 +52,23 @@ describe('usage outbox', () => {
     expect(await readAll(reopened)).toEqual(['req-3']);
     await reopened.append(record(4));
     expect(await readAll(reopened)).toEqual(['req-3', 'req-4']);
+    await reopened.close();
+  });
+
+  it("keeps each record's traceparent beside it across a reopen, and hands the record back without it", async () => {
+    const outbox = await openUsageOutbox({ dir });
+    await outbox.append(record(1), traceparent(1));
+    await outbox.append(record(2));
+    await outbox.append(record(3), traceparent(3));
+    await outbox.close();
+    const reopened = await openUsageOutbox({ dir });
+    const batch = (await reopened.readBatch(10))!;
+    expect(batch.traceparents).toEqual([traceparent(1), undefined, traceparent(3)]);
+    expect(batch.records.map((r) => r.$unknown)).toEqual([undefined, undefined, undefined]);
+    // Exactly the bytes billing would have got without the traceparent (so redelivery stays a DUPLICATE).
+    expect(batch.records.map((r) => Buffer.from(toBinary(billing.UsageRecordSchema, r)).toString('hex'))).toEqual(
+      [1, 2, 3].map((i) => Buffer.from(toBinary(billing.UsageRecordSchema, record(i))).toString('hex')),
+    );
     await reopened.close();
   });
 
@@ -137,11 +156,15 @@ describe('usage shipper', () => {
   function fakeBilling() {
     const ledger = new Map<string, string>();
     const state = { down: false, calls: 0 };
+    /** The `switchyard-trace-links` metadata of each call that reached billing. */
+    const links: Array<string | undefined> = [];
     return {
       ledger,
       state,
-      async recordUsage(request: { records?: billing.UsageRecord[] }) {
+      links,
+      async recordUsage(request: { records?: billing.UsageRecord[] }, options?: { metadata?: Record<string, string> }) {
         state.calls++;
+        links.push(options?.metadata?.['switchyard-trace-links']);
         if (state.down) throw new SwitchyardError(status.UNAVAILABLE, 'billing is down');
         return create(billing.RecordUsageResponseSchema, {
           results: (request.records ?? []).map((r) => {
@@ -178,6 +201,30 @@ describe('usage shipper', () => {
     await outbox.close();
   });
 
+  it("sends each batch's traceparents, in record order, as switchyard-trace-links metadata", async () => {
+    const outbox = await openUsageOutbox({ dir });
+    const fake = fakeBilling();
+    await outbox.append(record(1), traceparent(1));
+    await outbox.append(record(2));
+    await outbox.append(record(3), traceparent(3));
+    const shipper = createUsageShipper({ outbox, billing: fake, lingerMs: 1 });
+    shipper.start();
+    expect(await shipper.drain(5000)).toBe(true);
+    expect(fake.links).toEqual([`${traceparent(1)},,${traceparent(3)}`]);
+    await shipper.stop();
+    await outbox.close();
+  });
+
+  it('leaves the links out when no record has one, and cuts an oversized list at a whole entry', () => {
+    expect(traceLinksMetadata([undefined, undefined])).toBeUndefined();
+    const many = Array.from({ length: 1000 }, (_, i) => traceparent(i % 100));
+    const value = traceLinksMetadata(many)!['switchyard-trace-links']!;
+    expect(value.length).toBeLessThanOrEqual(32 * 1024);
+    const kept = value.split(',');
+    expect(kept.length).toBeGreaterThan(500);
+    expect(kept).toEqual(many.slice(0, kept.length));
+  });
+
   it('redelivers unacknowledged records after a restart; billing deduplicates them', async () => {
     const fake = fakeBilling();
     const first = await openUsageOutbox({ dir });
@@ -203,10 +250,12 @@ describe('usage shipper', () => {
     const orphan = record(2, { teamId: 'unknown-team' });
     await outbox.append(record(1));
     expect(await shipper.drain(5000)).toBe(true);
-    await outbox.append(reused);
+    await outbox.append(reused, traceparent(5));
     await outbox.append(orphan);
     expect(await shipper.drain(5000)).toBe(true);
     expect([...fake.ledger.keys()].sort()).toEqual(['req-1', conflictRequestId(reused)].sort());
+    // The row re-recorded under its derived id keeps its link: the first call and the re-record both carry it first.
+    expect(fake.links.filter((links) => links?.split(',')[0] === traceparent(5))).toHaveLength(2);
     expect(outbox.stats().deadLettered).toBe(1);
     expect(existsSync(join(dir, 'dead-letter.jsonl'))).toBe(true);
     expect(readFileSync(join(dir, 'dead-letter.jsonl'), 'utf8')).toContain('unknown team');

@@ -13,8 +13,13 @@
  * being capped at 1/fsync-latency. On open, a torn tail (a record cut by a crash) is truncated, and
  * every record after the acknowledged offset is delivered again; billing's idempotency on request id
  * makes the redelivery harmless.
+ *
+ * A record's W3C traceparent (for billing's span links) is kept in the same frame, as an extra field
+ * of the stored protobuf (TRACEPARENT_FIELD, which UsageRecord does not define); the reader takes
+ * it out again, so billing never sees it in the record.
  */
 import { fromBinary, toBinary, toJsonString } from '@bufbuild/protobuf';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { billing } from '@switchyard/contracts';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, openSync, closeSync, fsyncSync, writeFileSync } from 'node:fs';
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
@@ -33,6 +38,8 @@ export interface OutboxPosition {
 /** A batch read for delivery. */
 export interface OutboxBatch {
   records: billing.UsageRecord[];
+  /** The traceparent each record was appended with (undefined for none), in record order. */
+  traceparents: (string | undefined)[];
   /** Where the batch ends; pass to `acknowledge` once billing has it. */
   end: OutboxPosition;
 }
@@ -64,8 +71,11 @@ export interface UsageOutboxOptions {
 
 /** The durable outbox: the request path appends, the shipper reads and acknowledges. */
 export interface UsageOutbox {
-  /** Appends a record; resolves once it is on disk (fdatasync'd). */
-  append(record: billing.UsageRecord): Promise<void>;
+  /**
+   * Appends a record, with the W3C traceparent of the request that produced it (billing links its
+   * ingest span to it); resolves once it is on disk (fdatasync'd).
+   */
+  append(record: billing.UsageRecord, traceparent?: string): Promise<void>;
   /** Up to `maxRecords` unacknowledged durable records after `from` (default: the acknowledged offset). */
   readBatch(maxRecords: number, from?: OutboxPosition): Promise<OutboxBatch | undefined>;
   /** Marks everything before `end` delivered; `count` records leave the backlog. Deletes finished segments. */
@@ -83,6 +93,9 @@ const FRAME_HEADER = 8;
 const MAX_RECORD_BYTES = 1024 * 1024;
 const SEGMENT_PATTERN = /^seg-(\d{12})\.log$/;
 const segmentName = (seq: number) => `seg-${String(seq).padStart(12, '0')}.log`;
+// UsageRecord has no traceparent field (yet): the outbox stores it under the largest legal field
+// number, which no schema revision will reach, and strips it on read.
+const TRACEPARENT_FIELD = 536_870_911;
 
 interface PendingAppend {
   frame: Buffer;
@@ -90,13 +103,35 @@ interface PendingAppend {
   reject: (error: Error) => void;
 }
 
-/** Frames one encoded record: length, CRC-32 of the payload, payload. */
-function frame(payload: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(FRAME_HEADER + payload.length);
-  out.writeUInt32LE(payload.length, 0);
-  out.writeUInt32LE(crc32(payload), 4);
-  out.set(payload, FRAME_HEADER);
+/** Frames one encoded record: length, CRC-32 of the payload, payload (the record, then the optional traceparent field). */
+function frame(record: Uint8Array, trailer: Uint8Array | undefined): Buffer {
+  const length = record.length + (trailer?.length ?? 0);
+  const out = Buffer.allocUnsafe(FRAME_HEADER + length);
+  out.writeUInt32LE(length, 0);
+  out.set(record, FRAME_HEADER);
+  if (trailer) out.set(trailer, FRAME_HEADER + record.length);
+  out.writeUInt32LE(crc32(out.subarray(FRAME_HEADER)), 4);
   return out;
+}
+
+/** The stored traceparent field, appended after the record's own bytes. */
+function traceparentTrailer(traceparent: string | undefined): Uint8Array | undefined {
+  return traceparent ? new BinaryWriter().tag(TRACEPARENT_FIELD, WireType.LengthDelimited).string(traceparent).finish() : undefined;
+}
+
+/** Decodes a stored payload: the record without the traceparent field, and the traceparent. */
+function decodeStored(payload: Uint8Array): { record: billing.UsageRecord; traceparent: string | undefined } {
+  const record = fromBinary(billing.UsageRecordSchema, payload);
+  const unknown = record.$unknown;
+  if (!unknown) return { record, traceparent: undefined };
+  let traceparent: string | undefined;
+  const rest = unknown.filter((field) => {
+    if (field.no !== TRACEPARENT_FIELD || field.wireType !== WireType.LengthDelimited) return true;
+    traceparent = new BinaryReader(field.data).string();
+    return false;
+  });
+  record.$unknown = rest.length > 0 ? rest : undefined;
+  return { record, traceparent };
 }
 
 /** Scans a segment's bytes: the offset after the last whole, valid record and how many records precede it. */
@@ -233,12 +268,13 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
   const durableEnd = (seq: number) => (seq === activeSeq ? activeSize : closedEnds.get(seq));
 
   return {
-    append(record) {
+    append(record, traceparent) {
       if (closed) return Promise.reject(new Error('usage outbox is closed'));
       const payload = toBinary(billing.UsageRecordSchema, record);
-      if (payload.length > MAX_RECORD_BYTES) return Promise.reject(new Error('usage record too large'));
+      const trailer = traceparentTrailer(traceparent);
+      if (payload.length + (trailer?.length ?? 0) > MAX_RECORD_BYTES) return Promise.reject(new Error('usage record too large'));
       return new Promise<void>((resolve, reject) => {
-        pending.push({ frame: frame(payload), resolve, reject });
+        pending.push({ frame: frame(payload, trailer), resolve, reject });
         flushing ??= flushLoop();
       });
     },
@@ -270,15 +306,18 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
           read += bytesRead;
         }
         const records: billing.UsageRecord[] = [];
+        const traceparents: (string | undefined)[] = [];
         let offset = 0;
         while (records.length < maxRecords && offset + FRAME_HEADER <= read) {
           const size = buffer.readUInt32LE(offset);
           if (offset + FRAME_HEADER + size > read) break;
-          records.push(fromBinary(billing.UsageRecordSchema, buffer.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + size)));
+          const stored = decodeStored(buffer.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + size));
+          records.push(stored.record);
+          traceparents.push(stored.traceparent);
           offset += FRAME_HEADER + size;
         }
         if (records.length === 0) return undefined;
-        return { records, end: { segment: position.segment, offset: position.offset + offset } };
+        return { records, traceparents, end: { segment: position.segment, offset: position.offset + offset } };
       } finally {
         await reader.close();
       }
@@ -290,7 +329,7 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       counters.acknowledged += count;
       if (process.env.EXP_ACK === 'async') {
         // EXPERIMENT: the ack file is a hint (a lost ack only redelivers; billing dedups): write it
-        // without fsync/rename and never more than one write at a time.
+        // off the event loop, without fsync/rename, one write at a time, coalescing acks meanwhile.
         ackDirty = true;
         if (!ackWriting) {
           ackWriting = true;

@@ -1,11 +1,14 @@
 /**
  * The background shipper: delivers the outbox to billing.RecordUsage in batches, in order, retrying
- * with backoff until billing acknowledges; then advances the outbox's acknowledged offset.
+ * with backoff until billing acknowledges; then advances the outbox's acknowledged offset. Each call
+ * carries the records' traceparents (metadata `switchyard-trace-links`), so billing's ingest span
+ * links to the request traces.
  */
 import { createHash } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { billing } from '@switchyard/contracts';
 import { SwitchyardError, type BillingServiceClient } from '@switchyard/sdk';
+import { encodeTraceLinks, TRACE_LINKS_METADATA_KEY } from '@switchyard/telemetry';
 import type { Logger } from 'pino';
 import type { OutboxBatch, UsageOutbox } from './usage-outbox';
 
@@ -60,6 +63,22 @@ export function conflictRequestId(record: billing.UsageRecord): string {
   return `${record.requestId.slice(0, 111)}~${digest}`; // billing's ids are at most 128 characters
 }
 
+// The links ride in one HTTP/2 header, whose list the peer caps (often at 64 KiB): past this many
+// characters the remaining records go without a link rather than risk the call being refused.
+const MAX_TRACE_LINKS_CHARS = 32 * 1024;
+
+/**
+ * The `switchyard-trace-links` metadata of a RecordUsage call: one traceparent per record, in record
+ * order; undefined when no record has one. A batch too large for one header carries the leading
+ * records' links only (a shorter list means no link for the rest).
+ */
+export function traceLinksMetadata(traceparents: readonly (string | undefined)[]): Record<string, string> | undefined {
+  if (!traceparents.some((t) => t !== undefined)) return undefined;
+  let value = encodeTraceLinks(traceparents);
+  if (value.length > MAX_TRACE_LINKS_CHARS) value = value.slice(0, value.lastIndexOf(',', MAX_TRACE_LINKS_CHARS));
+  return { [TRACE_LINKS_METADATA_KEY]: value };
+}
+
 /** Creates the shipper for an outbox. */
 export function createUsageShipper(options: UsageShipperOptions): UsageShipper {
   const { outbox, logger } = options;
@@ -72,18 +91,21 @@ export function createUsageShipper(options: UsageShipperOptions): UsageShipper {
   let loop: Promise<void> | undefined;
   let failed = 0;
 
-  /** Sends rows until each has a final answer; returns the rows billing rejected for good. */
-  const deliver = async (records: billing.UsageRecord[]) => {
+  /** Sends rows until each has a final answer; rows billing rejected for good go to the dead-letter file. */
+  const deliver = async (records: billing.UsageRecord[], traceparents: (string | undefined)[]) => {
     let toSend = records;
+    let links = traceparents;
     for (let round = 0; toSend.length > 0 && round < 2; round++) {
-      const response = await options.billing.recordUsage({ records: toSend }, { timeoutMs, signal: controller.signal });
+      const response = await options.billing.recordUsage({ records: toSend }, { timeoutMs, signal: controller.signal, metadata: traceLinksMetadata(links) });
       if (response.results.length !== toSend.length) throw new Error(`billing answered ${response.results.length} results for ${toSend.length} rows`);
       const retry: billing.UsageRecord[] = [];
+      const retryLinks: (string | undefined)[] = [];
       response.results.forEach((result, i) => {
         const record = toSend[i]!;
         if (result.status === billing.RecordStatus.RECORDED || result.status === billing.RecordStatus.DUPLICATE) return;
         if (result.errorCode === 'ALREADY_EXISTS' && round === 0) {
           retry.push(create(billing.UsageRecordSchema, { ...record, requestId: conflictRequestId(record) }));
+          retryLinks.push(links[i]);
           logger?.warn({ request_id: record.requestId }, 'billing holds a different row for this request id; recording under a derived id');
           return;
         }
@@ -91,6 +113,7 @@ export function createUsageShipper(options: UsageShipperOptions): UsageShipper {
         logger?.error({ request_id: record.requestId, code: result.errorCode, reason: result.errorMessage }, 'billing rejected a usage row; written to the dead-letter file');
       });
       toSend = retry;
+      links = retryLinks;
     }
   };
 
@@ -98,7 +121,7 @@ export function createUsageShipper(options: UsageShipperOptions): UsageShipper {
     let delay = retryInitialMs;
     while (!controller.signal.aborted) {
       try {
-        await deliver(batch.records);
+        await deliver(batch.records, batch.traceparents);
         await outbox.acknowledge(batch.end, batch.records.length);
         return;
       } catch (error) {

@@ -7,6 +7,7 @@ import { billing, common } from '@switchyard/contracts';
 import { createLogger, resourceExhausted, ServiceFailure, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { computeCost, defaultPriceCatalog, type PriceCatalog } from '@switchyard/pricing';
 import type { BillingServiceImplementation } from '@switchyard/sdk';
+import { decodeTraceLinks, TRACE_LINKS_METADATA_KEY } from '@switchyard/telemetry';
 
 /** One ledger row. */
 export interface FakeLedgerRow {
@@ -23,11 +24,20 @@ export interface FakeBillingState {
   spent: Map<string, bigint>;
   holds: Map<string, { teamId: string; amount: bigint; requestId: string; state: 'held' | 'settled' | 'recorded' }>;
   calls: { recordUsage: number; reserveBudget: number; settleBudget: number };
+  /** The traceparent each recorded row arrived with (RecordUsage's `switchyard-trace-links` metadata), by request id. */
+  traceparents: Map<string, string>;
 }
 
 /** Fresh state. */
 export function createFakeBillingState(): FakeBillingState {
-  return { ledger: new Map(), budgets: new Map(), spent: new Map(), holds: new Map(), calls: { recordUsage: 0, reserveBudget: 0, settleBudget: 0 } };
+  return {
+    ledger: new Map(),
+    budgets: new Map(),
+    spent: new Map(),
+    holds: new Map(),
+    calls: { recordUsage: 0, reserveBudget: 0, settleBudget: 0 },
+    traceparents: new Map(),
+  };
 }
 
 /** A running fake billing. */
@@ -53,10 +63,13 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
     throw new ServiceFailure(status.UNIMPLEMENTED, 'not in the fake');
   };
   return {
-    async recordUsage(request) {
+    async recordUsage(request, context) {
       state.calls.recordUsage++;
+      const links = decodeTraceLinks(String(context.metadata.get(TRACE_LINKS_METADATA_KEY)[0] ?? ''));
       return {
-        results: request.records.map((record) => {
+        results: request.records.map((record, i) => {
+          const traceparent = links[i];
+          if (traceparent) state.traceparents.set(record.requestId, traceparent);
           const content = contentOf(record);
           const seen = state.ledger.get(record.requestId);
           if (seen) {

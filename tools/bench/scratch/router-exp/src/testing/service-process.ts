@@ -1,5 +1,6 @@
 // Test support: Switchyard services as real processes (`node --import tsx services/<name>/src/main.ts`), the way
-// deployments run them. Each prints `{"event":"listening","address":...}` once serving.
+// deployments run them. The router and billing print `{"event":"listening","address":...}` once serving;
+// adapters log grpc-kit's `"msg":"listening"` line with the address instead (at log level info).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -29,8 +30,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `services/<service>/src/main.ts` with `env` and resolves once it prints its listening line. */
-export function startServiceProcess(service: string, env: Record<string, string>, startTimeoutMs = 60_000): Promise<ServiceProcess> {
+/**
+ * Starts `services/<service>/src/main.ts` with `env` and resolves once it prints its listening line:
+ * the `event` line, or with `readyLine: 'log'` (adapters) grpc-kit's `listening` log line.
+ */
+export function startServiceProcess(service: string, env: Record<string, string>, startTimeoutMs = 60_000, readyLine: 'event' | 'log' = 'event'): Promise<ServiceProcess> {
+  const marker = readyLine === 'event' ? '"event":"listening"' : '"msg":"listening"';
   const childEnv: Record<string, string | undefined> = { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn', ...env };
   delete childEnv.NODE_OPTIONS; // jest's flags are not for the child
   // node --import tsx (not the .bin/tsx wrapper): the pid is the service itself, so SIGKILL kills the service.
@@ -49,7 +54,7 @@ export function startServiceProcess(service: string, env: Record<string, string>
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
         if (output.length < 5000) output.push(line);
-        if (!line.includes('"event":"listening"')) return;
+        if (!line.includes(marker)) return;
         clearTimeout(timer);
         const { address } = JSON.parse(line) as { address: string };
         resolveStart({
