@@ -41,6 +41,8 @@ export default [
         },
       ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // protoplugin's `file.print` is a tagged template used as a statement.
+      '@typescript-eslint/no-unused-expressions': ['error', { allowTaggedTemplates: true }],
       ...vendorSdkBan([]),
     },
   },
