@@ -8,6 +8,7 @@ import { registerRouterCommands } from './commands/router-commands';
 import { registerRouterScore } from './commands/router-score';
 import { registerConformance } from './commands/conformance';
 import { registerEval } from './commands/eval';
+import { registerBench } from './commands/bench';
 import { CliError } from './stack-discovery';
 import { SwitchyardError } from '@switchyard/sdk';
 
@@ -22,6 +23,7 @@ registerDemo(program);
 registerRouterScore(program);
 registerConformance(program);
 registerEval(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError) console.error(`error: ${error.message}`);
