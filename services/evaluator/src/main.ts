@@ -94,8 +94,6 @@ async function main(): Promise<void> {
   const server = await startEvaluatorServer({ evaluator, address: config.listen, logger, authenticate, drainGraceMs: config.drainGraceMs });
   await evaluator.start();
 
-  process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'evaluator', address: server.address })}\n`);
-
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -120,6 +118,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Announced only once the signal handlers are in place, so a supervisor's SIGTERM always drains.
+  process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'evaluator', address: server.address })}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -24,14 +24,15 @@ interface EvaluatorProcess {
   stderr(): string;
   address: string;
   exited: Promise<number | null>;
-  /** Signals the whole process group: tsx runs the evaluator in a child process of its own. */
+  /** Signals the evaluator's process group (it runs as one process: `node --import tsx`). */
   signal(signal: NodeJS.Signals): void;
 }
 
-/** Starts `tsx services/evaluator/src/main.ts` and resolves with the address from its listening line. */
+/** Starts `node --import tsx services/evaluator/src/main.ts` and resolves with the address from its listening line. */
 function startEvaluatorProcess(env: Record<string, string>): Promise<EvaluatorProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('SWITCHYARD_') && key !== 'DATABASE_URL' && key !== 'NODE_OPTIONS'));
-  const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), ['services/evaluator/src/main.ts'], {
+  // One process, no tsx wrapper in between: signals reach the evaluator itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/evaluator/src/main.ts'], {
     cwd: REPO_ROOT,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,7 +155,7 @@ describe('a run survives the evaluator being killed', () => {
     expect(calls).toBeLessThanOrEqual(2 * LIMIT + 4);
 
     again.close();
-    // A graceful stop: tsx relays SIGTERM to the evaluator, which drains and exits 0.
+    // A graceful stop: the evaluator drains and exits 0.
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 150_000);
