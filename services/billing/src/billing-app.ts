@@ -1,5 +1,5 @@
 import { billing } from '@switchyard/contracts';
-import { startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
+import { serverCredentialsFromFiles, startGrpcServer, type RunningGrpcServer, type ServerTlsFiles } from '@switchyard/grpc-kit';
 import type { PriceCatalog } from '@switchyard/pricing';
 import type { Principal, ServerCallContext, BillingServiceImplementation } from '@switchyard/sdk';
 import type { Logger } from 'pino';
@@ -88,6 +88,8 @@ export interface BillingServerOptions {
   authenticate: (context: ServerCallContext) => Principal | undefined | Promise<Principal | undefined>;
   logger?: Logger;
   drainGraceMs?: number;
+  /** TLS for the port (mutual TLS when it names a client CA); plaintext when absent. */
+  tls?: ServerTlsFiles;
 }
 
 /** Serves BillingService over gRPC (with health, reflection and graceful drain from grpc-kit). */
@@ -100,5 +102,6 @@ export function startBillingServer(options: BillingServerOptions): Promise<Runni
     authenticate: options.authenticate,
     logger: options.logger,
     drainGraceMs: options.drainGraceMs,
+    ...(options.tls ? { credentials: serverCredentialsFromFiles(options.tls) } : {}),
   });
 }

@@ -23,6 +23,21 @@ export class ConflictingDuplicateError extends Error {
   override readonly name = 'ConflictingDuplicateError';
 }
 
+/**
+ * ReserveBudget for a request id the ledger already holds a successful usage row for (same team):
+ * the request was served, so holding budget for it again would serve and bill it twice (AIP-155).
+ */
+export class RequestAlreadyServedError extends Error {
+  override readonly name = 'RequestAlreadyServedError';
+  constructor(
+    readonly requestId: string,
+    readonly teamId: string,
+    readonly recordedAt: Date,
+  ) {
+    super(`request ${requestId} of team ${teamId} was already served and recorded (${recordedAt.toISOString()}); send a new request with a new request id`);
+  }
+}
+
 /** The caller may not do or read this. */
 export class AccessDeniedError extends Error {
   override readonly name = 'AccessDeniedError';

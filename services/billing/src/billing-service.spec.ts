@@ -125,6 +125,15 @@ describe.each(testBackends())('BillingService over gRPC on %s', (backend) => {
       expect((await failure(clients.router.settleBudget({ reservationId: 'rsv_missing' }))).code).toBe(status.NOT_FOUND);
     });
 
+    it('answers a hold for an already served request id with ALREADY_EXISTS REQUEST_ALREADY_SERVED naming the id', async () => {
+      await clients.router.recordUsage({ records: [usageRecord({ requestId: 'served-once', time: hour, teamId: 'alpha' })] });
+      const error = await failure(clients.router.reserveBudget({ requestId: 'served-once', teamId: 'alpha', amountNanosUsd: 10n }));
+      expect(error.code).toBe(status.ALREADY_EXISTS);
+      expect(error.reason).toBe('REQUEST_ALREADY_SERVED');
+      expect(error.details.errorInfo?.metadata).toMatchObject({ request_id: 'served-once', team_id: 'alpha' });
+      expect(error.message).toContain('served-once');
+    });
+
     it('returns per-row results for a mixed batch', async () => {
       const { results } = await clients.router.recordUsage({
         records: [usageRecord({ requestId: 'mixed-1', time: hour, teamId: 'alpha' }), usageRecord({ requestId: '', time: hour, teamId: 'alpha' })],

@@ -1,4 +1,5 @@
 import { timestampDate, timestampFromDate, type Duration, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { status } from '@grpc/grpc-js';
 import { trace, type Attributes } from '@opentelemetry/api';
 import { billing } from '@switchyard/contracts';
 import {
@@ -14,9 +15,9 @@ import type { CatalogPrice } from '@switchyard/pricing';
 import type { BillingServiceImplementation } from '@switchyard/sdk';
 import { attributionAttributes, budgetAttributes } from '@switchyard/telemetry';
 import { authorize, principalOf, readableTeam } from './authorization';
-import { AccessDeniedError, BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError } from './billing-errors';
+import { AccessDeniedError, BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, RequestAlreadyServedError } from './billing-errors';
 import type { BudgetStatus, Budgets } from './budgets';
-import { sqlState } from './database';
+import { DatabaseUnavailableError } from './database';
 import type { UsageLedger } from './ledger';
 import type { PriceBook } from './price-book';
 import type { BillingQueries } from './queries';
@@ -32,25 +33,22 @@ export interface BillingServiceOptions {
   teams: TeamDirectory;
 }
 
-// Connection-level failures (refused, reset, server shutting down, too many clients): the caller should retry.
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
-const isDatabaseUnavailable = (error: unknown) => {
-  const code = sqlState(error) ?? '';
-  return UNAVAILABLE_ERRNOS.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' ||
-    (error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message));
-};
-
 /** The one place billing's domain errors become gRPC status (anything else stays INTERNAL). */
 export function toServiceFailure(error: unknown): unknown {
   if (error instanceof ServiceFailure) return error;
   if (error instanceof InvalidFieldError) return invalidArgument(error.field, error.description);
   if (error instanceof NotFoundError) return notFound(error.message, 'RESERVATION_NOT_FOUND');
   if (error instanceof ConflictingDuplicateError) return alreadyExists(error.message, 'REQUEST_ID_REUSED');
+  if (error instanceof RequestAlreadyServedError) {
+    // A signal for the router (AIP-155 across replicas and restarts): do not serve this request id again.
+    return new ServiceFailure(status.ALREADY_EXISTS, error.message, { reason: 'REQUEST_ALREADY_SERVED', metadata: { request_id: error.requestId, team_id: error.teamId } });
+  }
   if (error instanceof AccessDeniedError) return permissionDenied(error.message, 'BILLING_ACCESS_DENIED');
   if (error instanceof BudgetExhaustedError) {
     return resourceExhausted(error.message, { reason: 'BUDGET_EXHAUSTED', quotaViolations: error.violations, metadata: error.metadata });
   }
-  if (isDatabaseUnavailable(error)) return unavailable('the billing database is unavailable; retry shortly', 'DATABASE_UNAVAILABLE');
+  // The database layer classifies connection failures (reset, refused, server restarting) into this one error.
+  if (error instanceof DatabaseUnavailableError) return unavailable('the billing database is unavailable; retry shortly', 'DATABASE_UNAVAILABLE', { retryDelayMs: 1000 });
   return error;
 }
 

@@ -1,6 +1,6 @@
 import { billing } from '@switchyard/contracts';
 import type { Billing } from './billing-app';
-import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError } from './billing-errors';
+import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, RequestAlreadyServedError } from './billing-errors';
 import { createTestBilling, createTestClock, createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
 import { usageRecord } from './testing/usage-records';
 
@@ -74,6 +74,25 @@ describe.each(testBackends())('budgets on %s', (backend) => {
     expect(again.reservationId).toBe(first.reservationId);
     expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 2n * USD });
     await expect(reserve(teamId, 'idem-1', 3n * USD)).rejects.toBeInstanceOf(ConflictingDuplicateError);
+  });
+
+  it('refuses a hold for a request id the team was already served under (the served-request signal)', async () => {
+    const teamId = await newTeam(10n);
+    const other = await newTeam(10n);
+    const hold = await reserve(teamId, 'served-1', USD);
+    await app.ledger.record([usageRecord({ requestId: 'served-1', reservationId: hold.reservationId, time: '2026-03-15T11:59:00Z', teamId })]);
+    // A retry of the served request, with the same amount or another one: refused, nothing held.
+    for (const amount of [USD, 2n * USD]) {
+      const error = await reserve(teamId, 'served-1', amount).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RequestAlreadyServedError);
+      expect((error as Error).message).toMatch(/request served-1 of team team-\d+ was already served/);
+    }
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 0n });
+    // Another team's row under the same id is not this team's business: the usual reused-id conflict (the
+    // router then holds under a derived id); neither is a row that did not succeed (a broken stream may be retried).
+    await expect(reserve(other, 'served-1', USD)).rejects.toBeInstanceOf(ConflictingDuplicateError);
+    await app.ledger.record([usageRecord({ requestId: 'broken-1', time: '2026-03-15T11:59:00Z', teamId, outcome: billing.UsageOutcome.PARTIAL })]);
+    expect((await reserve(teamId, 'broken-1', USD)).reservationId).toMatch(/^rsv_/);
   });
 
   it.each([

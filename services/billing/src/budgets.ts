@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { formatNanosAsUsd } from '@switchyard/pricing';
 import type { Database, Queryable } from './database';
-import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, type BudgetViolation } from './billing-errors';
+import { billing } from '@switchyard/contracts';
+import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, RequestAlreadyServedError, type BudgetViolation } from './billing-errors';
 import { applyBudgetDeltas, ensureBudgetUsageRows, usageKeyFor, type BudgetRule, type BudgetUsageDelta } from './budget-accounting';
 import { isSupportedPeriod, periodEnd, periodName, periodStart, type SupportedPeriod } from './budget-period';
 import type { TeamDirectory } from './teams';
@@ -36,7 +37,8 @@ export interface Budgets {
   /**
    * Atomically holds `amountNanos` against every budget that applies (the team's, and the
    * project's if set) or none: throws BudgetExhaustedError when any would go below zero.
-   * Idempotent by request id.
+   * Idempotent by request id. Throws RequestAlreadyServedError when the ledger already holds a
+   * successful row of this team under the request id (the request was served; see docs/billing.md).
    */
   reserve(input: { requestId: string; teamId: string; project: string; amountNanos: bigint; ttlMs?: number }): Promise<Reservation>;
   /**
@@ -224,13 +226,18 @@ export function createBudgets(options: BudgetsOptions): Budgets {
     });
 
   const existingReservation = async (input: { requestId: string; teamId: string; project: string; amountNanos: bigint }): Promise<Reservation | undefined> => {
-    const { rows } = await database.query<ReservationRow>(
-      `SELECT reservation_id, request_id, team_id, project, amount_nanos, actual_nanos, status, expires_at, team_period_start, project_period_start
-       FROM reservations WHERE request_id = $1`,
-      [input.requestId],
+    // One round trip: the hold under this request id, and whether the request was already served (a
+    // successful ledger row of the same team; another team's id is not this team's business).
+    const { rows } = await database.query<Partial<ReservationRow> & { served_at: Date | null }>(
+      `SELECT s.served_at, r.reservation_id, r.request_id, r.team_id, r.project, r.amount_nanos, r.actual_nanos, r.status, r.expires_at, r.team_period_start, r.project_period_start
+       FROM (SELECT (SELECT recorded_at FROM usage_ledger WHERE request_id = $1 AND team_id = $2 AND outcome = $3) AS served_at) s
+       LEFT JOIN reservations r ON r.request_id = $1`,
+      [input.requestId, input.teamId, billing.UsageOutcome.SUCCESS],
     );
-    const row = rows[0];
-    if (!row) return undefined;
+    const found = rows[0];
+    if (found?.served_at) throw new RequestAlreadyServedError(input.requestId, input.teamId, found.served_at);
+    if (!found?.reservation_id) return undefined;
+    const row = found as ReservationRow;
     if (row.team_id !== input.teamId || row.project !== input.project || row.amount_nanos !== input.amountNanos) {
       throw new ConflictingDuplicateError(
         `request id ${input.requestId} already holds $${formatNanosAsUsd(row.amount_nanos)} for ${subjectOf(row.team_id, row.project)}; a retry must repeat the same team, project and amount`,

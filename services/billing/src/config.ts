@@ -11,6 +11,7 @@ import { BASELINE_MODEL_PATTERN, TEAM_ID_PATTERN } from './teams';
  * database: { url: postgres://billing@db:5432/billing }   # omit for embedded PGlite in database.dataDir
  * auth: { apiKeysFile: .switchyard/api-keys.json }
  * bootstrapTeams: [{ teamId: acme-search, displayName: Acme Search, baselineModel: openai/gpt-4o }]
+ * tls: { certFile: billing.pem, keyFile: billing-key.pem, clientCaFile: ca.pem }   # optional; mTLS with clientCaFile
  * ```
  */
 export const billingConfigSchema = z.object({
@@ -52,6 +53,20 @@ export const billingConfigSchema = z.object({
       sweepIntervalMs: z.number().int().positive().default(30_000),
     })
     .prefault({}),
+  /**
+   * TLS for the gRPC port (PEM files); with `clientCaFile` callers must present a client certificate
+   * signed by that CA (mutual TLS, e.g. from the router). Plaintext when absent. API keys are still required.
+   */
+  tls: z
+    .object({
+      /** billing's certificate chain. */
+      certFile: z.string().min(1),
+      /** billing's private key. */
+      keyFile: z.string().min(1),
+      /** CA bundle client certificates must chain to; set it to require them. */
+      clientCaFile: z.string().min(1).optional(),
+    })
+    .optional(),
   /** How long shutdown waits for in-flight calls, ms. */
   drainGraceMs: z.number().int().nonnegative().default(10_000),
   /** pino log level. */

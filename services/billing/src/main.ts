@@ -10,7 +10,12 @@ import { openDatabase } from './database';
 async function main(): Promise<void> {
   const config = loadBillingConfig(process.env);
   const logger = createLogger({ service: 'billing', level: config.logLevel });
-  const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, maxConnections: config.database.maxConnections });
+  const database = await openDatabase({
+    url: config.database.url,
+    dataDir: config.database.dataDir,
+    maxConnections: config.database.maxConnections,
+    onConnectionError: (error) => logger.warn({ err: error.message }, 'database connection failed; calls using it answer UNAVAILABLE and the pool reconnects'),
+  });
   logger.info({ database: database.kind, dataDir: config.database.url ? undefined : config.database.dataDir }, 'database open');
 
   const app = createBilling({ database, defaultReservationTtlMs: config.reservations.defaultTtlMs });
@@ -22,7 +27,7 @@ async function main(): Promise<void> {
 
   const keys = createApiKeyStore({ file: config.auth.apiKeysFile });
   if (keys.list().length === 0) logger.warn({ file: config.auth.apiKeysFile }, 'no API keys: every call will be refused until keys are added');
-  const server = await startBillingServer({ app, address: config.listen, authenticate: createApiKeyAuthenticator(keys), logger, drainGraceMs: config.drainGraceMs });
+  const server = await startBillingServer({ app, address: config.listen, authenticate: createApiKeyAuthenticator(keys), logger, drainGraceMs: config.drainGraceMs, tls: config.tls });
 
   // Holds are released lazily when they block a reservation; the sweep keeps GetBudget tidy too.
   let sweeping = false;

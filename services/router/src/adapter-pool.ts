@@ -1,6 +1,7 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, IsolatedCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { createProviderClient, type ProviderServiceClient } from '@switchyard/sdk';
 import type { Logger } from 'pino';
+import { clientConnectionOptions } from './client-credentials';
 import type { AdapterConfig } from './config';
 import type { CircuitView } from './policy/choose-route';
 
@@ -70,7 +71,7 @@ export function createAdapterPool(options: AdapterPoolOptions): AdapterPool {
   const clients = new Map<string, ProviderServiceClient>();
   const endpoints = new Map<string, AdapterEndpoint>();
   for (const adapter of options.adapters) {
-    clients.set(adapter.name, createProviderClient(adapter.address, { apiKey: adapter.apiKey }));
+    clients.set(adapter.name, createProviderClient(adapter.address, { apiKey: adapter.apiKey, ...clientConnectionOptions(adapter.tls) }));
     const colon = adapter.address.lastIndexOf(':');
     endpoints.set(adapter.name, { host: adapter.address.slice(0, colon), port: Number(adapter.address.slice(colon + 1)) });
   }

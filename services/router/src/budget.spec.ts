@@ -1,3 +1,5 @@
+import { create } from '@bufbuild/protobuf';
+import { billing as contracts, common } from '@switchyard/contracts';
 import { createBillingClient, type BillingServiceClient } from '@switchyard/sdk';
 import { ServiceFailure } from '@switchyard/grpc-kit';
 import { createBudgetGate } from './budget';
@@ -51,6 +53,18 @@ describe('budget gate', () => {
     expect(different.checked).toBe(true);
     expect(different.reservationId).not.toBe(first.reservationId);
     expect(billing.state.holds.get(different.reservationId)?.requestId).toMatch(/^reused~[0-9a-f]{16}$/);
+  });
+
+  it('refuses a request id billing already recorded as served: ALREADY_EXISTS REQUEST_ALREADY_SERVED, in either mode', async () => {
+    const record = create(contracts.UsageRecordSchema, { requestId: 'served-1', teamId: 'acme', outcome: contracts.UsageOutcome.SUCCESS });
+    billing.state.ledger.set('served-1', { record, cost: create(common.CostSchema, {}), content: '' });
+    for (const failureMode of ['failOpen', 'failClosed'] as const) {
+      const gate = createBudgetGate({ billing: client, failureMode });
+      const error = await gate.reserve(hold('acme', 'served-1')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ServiceFailure);
+      expect(error).toMatchObject({ code: 6, details: { reason: 'REQUEST_ALREADY_SERVED', metadata: { request_id: 'served-1' } } });
+      expect(gate.billingDown()).toBe(false);
+    }
   });
 
   it('fails open while billing is unreachable, then stops waiting for it (breaker)', async () => {

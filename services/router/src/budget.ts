@@ -5,6 +5,7 @@ import { SwitchyardError, type BillingServiceClient } from '@switchyard/sdk';
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import type { Logger } from 'pino';
 import { durationFromMs } from './policy/route-decision';
+import { alreadyServed } from './served-requests';
 
 // Answers that mean billing is up and has decided; everything else counts as billing being unreachable.
 const DEFINITIVE = new Set<number>([status.RESOURCE_EXHAUSTED, status.INVALID_ARGUMENT, status.FAILED_PRECONDITION, status.NOT_FOUND, status.ALREADY_EXISTS, status.OUT_OF_RANGE]);
@@ -26,7 +27,10 @@ export interface BudgetHold {
 
 /** Reserve before the upstream call; release when nothing is consumed. Settling goes with the usage row. */
 export interface BudgetGate {
-  /** Holds `amountNanos` for the request; RESOURCE_EXHAUSTED (QuotaFailure) when the budget is spent. */
+  /**
+   * Holds `amountNanos` for the request; RESOURCE_EXHAUSTED (QuotaFailure) when the budget is spent;
+   * ALREADY_EXISTS (REQUEST_ALREADY_SERVED) when billing already recorded this request id as served.
+   */
   reserve(input: { requestId: string; teamId: string; project: string; amountNanos: bigint; ttlMs: number }): Promise<BudgetHold>;
   /**
    * Releases a hold (SettleBudget with 0), retrying a few times; the hold's TTL is the backstop.
@@ -100,6 +104,10 @@ export function createBudgetGate(options: BudgetGateOptions): BudgetGate {
         });
       try {
         let response = await hold(input.requestId);
+        // Billing holds a successful usage row for this request id: it was served (by any replica, before any restart).
+        if (response instanceof SwitchyardError && response.code === status.ALREADY_EXISTS && response.reason === 'REQUEST_ALREADY_SERVED') {
+          throw alreadyServed(input.requestId, 'billing has already recorded its usage');
+        }
         // The caller reused a request id for a request with a different estimate: hold under a fresh id.
         if (response instanceof SwitchyardError && response.code === status.ALREADY_EXISTS) {
           response = await hold(`${input.requestId.slice(0, 111)}~${randomBytes(8).toString('hex')}`);

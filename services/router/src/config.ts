@@ -2,6 +2,33 @@ import { z } from 'zod';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:50051');
 
+/**
+ * TLS to a server the router calls (PEM files): the CA its certificate must chain to, and the router's
+ * own certificate and key when that server requires client certificates (mutual TLS). Plaintext when absent.
+ */
+const clientTlsSchema = z
+  .object({
+    /** CA bundle the server's certificate must chain to. */
+    caFile: z.string().min(1),
+    /** The router's client certificate chain, for servers that require one. */
+    certFile: z.string().min(1).optional(),
+    /** The router's client private key (with certFile). */
+    keyFile: z.string().min(1).optional(),
+    /** The name in the server's certificate, when it differs from the address's host. */
+    serverName: z.string().min(1).optional(),
+  })
+  .refine((tls) => Boolean(tls.certFile) === Boolean(tls.keyFile), { message: 'certFile and keyFile go together', path: ['keyFile'] });
+
+/** TLS for the router's own port (PEM files); with `clientCaFile` callers must present a certificate signed by that CA. */
+const serverTlsSchema = z.object({
+  /** The router's certificate chain. */
+  certFile: z.string().min(1),
+  /** The router's private key. */
+  keyFile: z.string().min(1),
+  /** CA bundle client certificates must chain to; set it to require them (mutual TLS). */
+  clientCaFile: z.string().min(1).optional(),
+});
+
 /** One provider adapter (a ProviderService deployment). Its provider and model names come from its ListModels. */
 const adapterSchema = z.object({
   /** A label for logs and "adapter down" reasons, e.g. `openai-default`. Never a routing key. */
@@ -10,6 +37,8 @@ const adapterSchema = z.object({
   address: hostPort,
   /** API key the router presents to the adapter, if the adapter authenticates callers. */
   apiKey: z.string().optional(),
+  /** TLS (and the router's client certificate, for adapters that require mutual TLS); plaintext when absent. */
+  tls: clientTlsSchema.optional(),
 });
 
 /**
@@ -25,10 +54,14 @@ const adapterSchema = z.object({
  * billing: { address: 127.0.0.1:50071, apiKey: sy_..._... }
  * outbox: { dir: .switchyard/router-outbox }
  * budget: { failureMode: failOpen }
+ * # optional TLS: tls: { certFile, keyFile, clientCaFile } for the router's port; adapters[].tls,
+ * # billing.tls, evaluator.tls: { caFile, certFile, keyFile, serverName } for its calls
  * ```
  */
 export const routerConfigSchema = z.object({
   listen: hostPort.default('127.0.0.1:50051'),
+  /** TLS for the router's port (mutual TLS with `clientCaFile`); plaintext when absent. API keys are still required. */
+  tls: serverTlsSchema.optional(),
   /** API-key file (sha256 hashes only); shared with billing, reloaded on change. */
   keyFile: z.string().min(1),
   /** Routing policy YAML, reloaded on change. */
@@ -43,6 +76,8 @@ export const routerConfigSchema = z.object({
     reserveTimeoutMs: z.number().int().positive().default(1000),
     /** How often the price catalog is re-read from billing's ListPrices, ms (0 = use the shipped catalog only). */
     priceRefreshMs: z.number().int().nonnegative().default(60_000),
+    /** TLS to billing (with a client certificate when billing requires mutual TLS); plaintext when absent. */
+    tls: clientTlsSchema.optional(),
   }),
   /** The evaluator, for measured per-model quality; priors from the policy are used without it. */
   evaluator: z
@@ -53,6 +88,8 @@ export const routerConfigSchema = z.object({
       refreshMs: z.number().int().positive().default(60_000),
       /** Online-sampling submissions in flight before new samples are dropped. */
       maxInFlightSamples: z.number().int().positive().default(64),
+      /** TLS to the evaluator; plaintext when absent. */
+      tls: clientTlsSchema.optional(),
     })
     .optional(),
   outbox: z
@@ -80,6 +117,21 @@ export const routerConfigSchema = z.object({
       breakerThreshold: z.number().int().positive().default(5),
       /** How long billing is treated as down before the next reservation probes it, ms. */
       breakerHalfOpenMs: z.number().int().positive().default(5000),
+    })
+    .prefault({}),
+  /**
+   * AIP-155 request ids within this process: a retry of a completed Generate (same team, id and content)
+   * gets the original answer again, within `ttlMs` and while it is among the kept answers. Across
+   * replicas and restarts billing refuses a served id (REQUEST_ALREADY_SERVED). See docs/router.md.
+   */
+  idempotency: z
+    .object({
+      /** How long a completed request's answer is kept for retries, ms. */
+      ttlMs: z.number().int().positive().default(600_000),
+      /** Most completed requests kept (the least recently used go first); 0 keeps none (duplicates in flight still coalesce). */
+      maxEntries: z.number().int().nonnegative().default(10_000),
+      /** Most memory for kept answers, bytes (approximate). */
+      maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
     })
     .prefault({}),
   /** Deadline applied when the caller sets none, ms. */
@@ -127,3 +179,5 @@ export const routerConfigSchema = z.object({
 export type RouterConfig = z.infer<typeof routerConfigSchema>;
 /** One configured adapter. */
 export type AdapterConfig = z.infer<typeof adapterSchema>;
+/** TLS settings of a client connection the router makes. */
+export type ClientTlsConfig = z.infer<typeof clientTlsSchema>;

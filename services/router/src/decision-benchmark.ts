@@ -126,6 +126,7 @@ export function measureDecision(classifier: PromptClassifier, decisions: number)
       request: {
         requestedModel: '',
         estimatedInputTokens: reading.estimatedInputTokens,
+        maxInputTokens: reading.maxInputTokens,
         needs: reading.needs,
         featureTags: request.context!.featureTags,
         routing: { disableFallback: false },

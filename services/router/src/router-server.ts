@@ -1,6 +1,6 @@
 import { createHeuristicClassifier, createLearnedClassifier, type PromptClassifier } from '@switchyard/classifier';
 import { router } from '@switchyard/contracts';
-import { createApiKeyAuthenticator, createApiKeyStore, createLogger, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
+import { createApiKeyAuthenticator, createApiKeyStore, createLogger, serverCredentialsFromFiles, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { defaultPriceCatalog, type PriceCatalog } from '@switchyard/pricing';
 import type { Meter } from '@opentelemetry/api';
 import { createBillingClient, createEvaluatorClient } from '@switchyard/sdk';
@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { createAdapterPool, type AdapterPool } from './adapter-pool';
 import { createApiKeyService } from './api-key-service';
 import { createBudgetGate } from './budget';
+import { clientConnectionOptions } from './client-credentials';
 import type { RouterConfig } from './config';
 import { createLatencyTracker } from './latency-tracker';
 import { createModelCatalog, type ModelCatalog } from './model-catalog';
@@ -17,7 +18,8 @@ import { createPolicySource, type PolicySource } from './policy/policy-loader';
 import { createPriceSource } from './price-source';
 import { createQualityScores } from './quality-scores';
 import { combineRouterHooks, createRouterMetricsHooks } from './router-metrics';
-import { createRouterService, type RouterHooks } from './router-service';
+import { approximateAnswerBytes, createRouterService, type GenerateAnswer, type RouterHooks } from './router-service';
+import { createServedRequests } from './served-requests';
 import { openUsageOutbox, type UsageOutbox } from './usage-outbox';
 import { createUsageShipper, type UsageShipper } from './usage-shipper';
 
@@ -67,7 +69,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
 
   const outbox = await openUsageOutbox({ dir: config.outbox.dir, segmentBytes: config.outbox.segmentBytes, logger });
   const stopObservingOutbox = options.metrics?.observeOutboxDepth(() => outbox.stats().backlog);
-  const billingClient = createBillingClient(config.billing.address, { apiKey: config.billing.apiKey });
+  const billingClient = createBillingClient(config.billing.address, { apiKey: config.billing.apiKey, ...clientConnectionOptions(config.billing.tls) });
   const shipper = createUsageShipper({
     outbox,
     billing: billingClient,
@@ -112,7 +114,9 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     timeoutMs: config.catalog.timeoutMs,
     logger,
   });
-  const evaluatorClient = config.evaluator ? createEvaluatorClient(config.evaluator.address, { apiKey: config.evaluator.apiKey }) : undefined;
+  const evaluatorClient = config.evaluator
+    ? createEvaluatorClient(config.evaluator.address, { apiKey: config.evaluator.apiKey, ...clientConnectionOptions(config.evaluator.tls) })
+    : undefined;
   const quality = createQualityScores({
     policy: () => policy.current(),
     evaluator: evaluatorClient,
@@ -138,6 +142,12 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     budget,
     outbox,
     timings: { defaultDeadlineMs: config.defaultDeadlineMs, deadlineMarginMs: config.deadlineMarginMs, firstByteTimeoutMs: config.firstByteTimeoutMs },
+    servedRequests: createServedRequests<GenerateAnswer>({
+      ttlMs: config.idempotency.ttlMs,
+      maxEntries: config.idempotency.maxEntries,
+      maxBytes: config.idempotency.maxBytes,
+      sizeOf: approximateAnswerBytes,
+    }),
     sampler: evaluatorClient ? createOnlineSampler({ client: evaluatorClient, maxInFlight: config.evaluator?.maxInFlightSamples, logger }) : undefined,
     logger,
     hooks,
@@ -153,6 +163,8 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     ],
     authenticate: createApiKeyAuthenticator(keys),
     logger,
+    // TLS (mutual with clientCaFile) for the router's port; API keys are checked either way.
+    ...(config.tls ? { credentials: serverCredentialsFromFiles(config.tls) } : {}),
   });
   logger.info(
     { adapters: catalog.adapters().map((a) => ({ name: a.name, up: a.up, models: a.models })), prices: prices.origin(), classifier: classifier.version, outbox_backlog: outbox.stats().backlog },

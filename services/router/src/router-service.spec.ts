@@ -1,6 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { billing, common } from '@switchyard/contracts';
 import { chatMessage, createApiKeyClient, createRouterClient, messageText, SwitchyardError } from '@switchyard/sdk';
+import { computeCost, defaultPriceCatalog } from '@switchyard/pricing';
+import { countTokens } from '@switchyard/testing';
 import type { AttemptSummary } from './router-service';
 import { startRouterFixture, type RouterFixture } from './testing/router-fixture';
 
@@ -220,6 +222,26 @@ describe('router over real gRPC with fake adapters and billing', () => {
       expect([...f.billing.state.ledger.values()].filter((row) => row.record.teamId === 'broke')).toHaveLength(0);
     });
 
+    it.each([
+      ['Chinese', '请用三句话解释数据库索引的工作原理，以及它们为什么能让查询更快。'.repeat(30)],
+      ['emoji', '😀😃😄😁😆😅🤣😂🙂🙃😉😊😇🥰😍🤩😘😗☺️😚😙🥲😋😛😜🤪😝🤑🤗🤭👨‍👩‍👧‍👦🏳️‍🌈🧑🏽‍💻'.repeat(10)],
+    ])('holds at least what the %s prompt can cost on any model it may be served by (prompt tokens counted with cl100k)', async (_name, prompt) => {
+      const requestId = `hold-${_name}`;
+      await f.client.generate(ask(prompt, { params: { maxOutputTokens: 16 }, context: { requestId } }));
+      const hold = [...f.billing.state.holds.values()].find((h) => h.requestId === requestId)!;
+      // What an OpenAI-style upstream bills for it: 3 + (3 + role + text) per message, in cl100k tokens.
+      const inputTokens = BigInt(3 + 3 + countTokens('user') + countTokens(prompt));
+      const explained = await f.client.explainRoute(ask(prompt, { params: { maxOutputTokens: 16 } }));
+      const mayServe = explained.route!.candidates.filter((c) => c.eligible);
+      expect(mayServe.length).toBeGreaterThan(0);
+      for (const candidate of mayServe) {
+        const price = defaultPriceCatalog().priceAt({ provider: candidate.model!.provider, model: candidate.model!.model }, new Date())!;
+        const cost = computeCost({ inputTokens, outputTokens: 16n, cachedInputTokens: 0n }, price);
+        expect(hold.amount).toBeGreaterThanOrEqual(cost);
+        expect(explained.estimatedMaxCostNanosUsd).toBeGreaterThanOrEqual(cost);
+      }
+    });
+
     it('records the exact cost billing records, settling the hold with the usage row', async () => {
       const response = await f.client.generate(ask(HARD, { context: { requestId: 'cost-1', project: 'search', featureTags: ['feature:proofs'] } }));
       expect(await f.router.shipper.drain(5000)).toBe(true);
@@ -298,6 +320,92 @@ describe('router over real gRPC with fake adapters and billing', () => {
       const row = f.billing.state.ledger.get('cancelled-1');
       expect(row?.record.outcome).toBe(billing.UsageOutcome.CANCELLED);
       expect(row?.record.usage?.inputTokens).toBeGreaterThan(0n);
+    });
+  });
+
+  describe('request ids: a retry is not served or billed twice (AIP-155)', () => {
+    const providerCalls = () => f.cheapA.calls.length + f.cheapB.calls.length + f.strong.calls.length;
+    const rowsFor = (requestId: string) => [...f.billing.state.ledger.keys()].filter((id) => id === requestId || id.startsWith(`${requestId}~`));
+
+    it('answers a retry of a completed Generate with the original response: no provider call, no second hold or usage row', async () => {
+      const first = await f.client.generate(ask(EASY, { context: { requestId: 'retry-1' } }));
+      const calls = providerCalls();
+      const holds = f.billing.state.calls.reserveBudget;
+      const again = await f.client.generate(ask(EASY, { context: { requestId: 'retry-1' } }));
+      expect(again).toEqual(first);
+      expect(providerCalls()).toBe(calls);
+      expect(f.billing.state.calls.reserveBudget).toBe(holds);
+      expect(await f.router.shipper.drain(5000)).toBe(true);
+      expect(rowsFor('retry-1')).toEqual(['retry-1']);
+    });
+
+    it('coalesces concurrent duplicates into one provider call and one usage row', async () => {
+      f.cheapA.script.delayMs = 300;
+      const calls = providerCalls();
+      const answers = await Promise.all([1, 2, 3].map(() => f.client.generate(ask(EASY, { context: { requestId: 'retry-concurrent' } }))));
+      expect(providerCalls()).toBe(calls + 1);
+      expect(answers[1]).toEqual(answers[0]);
+      expect(answers[2]).toEqual(answers[0]);
+      expect(await f.router.shipper.drain(5000)).toBe(true);
+      expect(rowsFor('retry-concurrent')).toEqual(['retry-concurrent']);
+    });
+
+    it('refuses a different request under a used request id with ALREADY_EXISTS naming the id', async () => {
+      await f.client.generate(ask(EASY, { context: { requestId: 'retry-reused' } }));
+      const calls = providerCalls();
+      const error = await failure(f.client.generate(ask(HARD, { context: { requestId: 'retry-reused' } })));
+      expect(error.codeName).toBe('ALREADY_EXISTS');
+      expect(error.reason).toBe('REQUEST_ID_REUSED');
+      expect(error.message).toContain('"retry-reused"');
+      expect(error.details.errorInfo?.metadata).toMatchObject({ request_id: 'retry-reused' });
+      expect(providerCalls()).toBe(calls);
+    });
+
+    it('refuses a retry of a completed stream (a stream cannot be replayed) without calling a provider', async () => {
+      for await (const event of f.client.streamGenerate(ask(EASY, { context: { requestId: 'retry-stream' } }))) void event;
+      const calls = providerCalls();
+      const error = await failure(
+        (async () => {
+          for await (const event of f.client.streamGenerate(ask(EASY, { context: { requestId: 'retry-stream' } }))) void event;
+        })(),
+      );
+      expect(error.codeName).toBe('ALREADY_EXISTS');
+      expect(error.reason).toBe('REQUEST_ALREADY_SERVED');
+      expect(error.message).toContain('"retry-stream"');
+      expect(providerCalls()).toBe(calls);
+      expect(await f.router.shipper.drain(5000)).toBe(true);
+      expect(rowsFor('retry-stream')).toEqual(['retry-stream']);
+    });
+
+    it('serves a retry of a request that failed (nothing was served)', async () => {
+      f.cheapA.script.failures = [{ code: status.INVALID_ARGUMENT, message: 'bad request upstream', times: 1 }];
+      expect((await failure(f.client.generate(ask(EASY, { context: { requestId: 'retry-after-failure' } })))).codeName).toBe('INVALID_ARGUMENT');
+      const response = await f.client.generate(ask(EASY, { context: { requestId: 'retry-after-failure' } }));
+      expect(response.requestId).toBe('retry-after-failure');
+      expect(await f.router.shipper.drain(5000)).toBe(true);
+      expect(rowsFor('retry-after-failure')).toEqual(['retry-after-failure']);
+    });
+
+    it('refuses a request id billing already recorded as served (another replica, or before a restart)', async () => {
+      // What another replica left behind: the usage row of a served request, delivered to billing.
+      const other = await f.client.generate(ask(EASY, { context: { requestId: 'served-elsewhere-template' } }));
+      expect(await f.router.shipper.drain(5000)).toBe(true);
+      const row = f.billing.state.ledger.get('served-elsewhere-template')!;
+      f.billing.state.ledger.set('served-elsewhere', { ...row, record: { ...row.record, requestId: 'served-elsewhere' } });
+      expect(other.requestId).toBe('served-elsewhere-template');
+      const calls = providerCalls();
+      for (const call of [
+        () => f.client.generate(ask(EASY, { context: { requestId: 'served-elsewhere' } })),
+        async () => {
+          for await (const event of f.client.streamGenerate(ask(EASY, { context: { requestId: 'served-elsewhere' } }))) void event;
+        },
+      ]) {
+        const error = await failure(call());
+        expect(error.codeName).toBe('ALREADY_EXISTS');
+        expect(error.reason).toBe('REQUEST_ALREADY_SERVED');
+        expect(error.message).toContain('"served-elsewhere"');
+      }
+      expect(providerCalls()).toBe(calls);
     });
   });
 

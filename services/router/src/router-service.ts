@@ -46,6 +46,7 @@ import { attemptInfo, attemptResponseInfo, attributionOf, decisionAttributes, NO
 import type { QualityScores } from './quality-scores';
 import { buildCandidates, latencyKey } from './route-candidates';
 import { validateRoutedRequest, type RoutedRequest } from './request-validation';
+import { requestFingerprint, type ServedRequestKind, type ServedRequests, type ServingTicket } from './served-requests';
 import type { UsageOutbox } from './usage-outbox';
 
 /** What the router reports about every routed request (router-metrics.ts turns it into metrics). */
@@ -121,6 +122,11 @@ export interface RouterServiceOptions {
   timings: RouterTimings;
   /** Online sampling for the evaluator (teams with `onlineSampleRate` > 0 only). */
   sampler?: OnlineSampler;
+  /**
+   * AIP-155 within this process: requests with a caller-chosen request id are served once; a retry of a
+   * completed Generate gets its response again (see served-requests.ts). Without it every call is served.
+   */
+  servedRequests?: ServedRequests<GenerateAnswer>;
   logger?: Logger;
   hooks?: RouterHooks;
 }
@@ -140,6 +146,8 @@ interface RoutePlan {
 
 /** One event of the router's StreamGenerate. */
 type StreamEvent = MessageInitShape<typeof router.StreamGenerateResponseSchema>;
+/** The router's Generate answer. */
+export type GenerateAnswer = MessageInitShape<typeof router.GenerateResponseSchema>;
 
 const FALLBACK_STOPPERS = new Set<number>([status.INVALID_ARGUMENT, status.OUT_OF_RANGE]);
 const COUNTS_AGAINST_DEPLOYMENT = new Set<number>([
@@ -153,6 +161,14 @@ const COUNTS_AGAINST_DEPLOYMENT = new Set<number>([
   status.PERMISSION_DENIED,
   status.UNIMPLEMENTED,
 ]);
+
+/** Approximate memory of a kept Generate answer (UTF-16 text plus a fixed allowance for the rest), for the served-requests bound. */
+export function approximateAnswerBytes(answer: GenerateAnswer): number {
+  let chars = 0;
+  for (const part of answer.message?.parts ?? []) if (part.kind?.case === 'text') chars += part.kind.value.length;
+  for (const call of answer.message?.toolCalls ?? []) chars += (call.id?.length ?? 0) + (call.name?.length ?? 0) + (call.argumentsJson?.length ?? 0);
+  return 2048 + 2 * chars;
+}
 
 /** FNV-1a of the request id scaled to [0, 1): a stable canary draw per request id. */
 export function canaryDraw(requestId: string): number {
@@ -199,7 +215,7 @@ function ms(from: number): number {
 
 /** Creates the RouterService implementation. */
 export function createRouterService(options: RouterServiceOptions): RouterServiceImplementation {
-  const { policy, classifier, catalog, pool, quality, latency, prices, budget, outbox, timings, sampler, logger, hooks } = options;
+  const { policy, classifier, catalog, pool, quality, latency, prices, budget, outbox, timings, sampler, servedRequests, logger, hooks } = options;
 
   const finish = (summary: RoutedRequestSummary) => {
     try {
@@ -236,6 +252,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       request: {
         requestedModel: request.model,
         estimatedInputTokens: reading.estimatedInputTokens,
+        maxInputTokens: reading.maxInputTokens,
         maxOutputTokens: request.params?.maxOutputTokens,
         needs: reading.needs,
         featureTags: request.context?.featureTags ?? [],
@@ -634,124 +651,193 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
     }
   }
 
+  /**
+   * AIP-155: admits a request with a caller-chosen id once per (team, id, content); undefined when it
+   * has no id or deduplication is off. Throws ALREADY_EXISTS for an id taken by a different request.
+   */
+  const admit = (request: router.GenerateRequest | router.StreamGenerateRequest, context: ServerCallContext, kind: ServedRequestKind) => {
+    const requestId = request.context?.requestId;
+    if (!requestId || !servedRequests) return undefined;
+    const { teamId } = teamOf(context);
+    const admission = servedRequests.admit(teamId, requestId, kind, requestFingerprint(kind, request));
+    if (admission.kind !== 'serve') logger?.info({ request_id: requestId, team: teamId, answer: admission.kind }, 'retried request id answered without serving it again');
+    return admission;
+  };
+
+  /** A duplicate of a Generate in flight: the original's outcome, unless this caller goes away first. */
+  const joined = async (outcome: Promise<GenerateAnswer>, context: ServerCallContext): Promise<GenerateAnswer> => {
+    let onAbort: (() => void) | undefined;
+    const cancelled = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new ServiceFailure(status.CANCELLED, 'the caller cancelled the request'));
+      if (context.signal.aborted) onAbort();
+      else context.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([outcome, cancelled]);
+    } catch (error) {
+      // The original's caller gave up (cancel or its own deadline): nothing was served or billed, so retrying is safe.
+      if (error instanceof ServiceFailure && (error.code === status.CANCELLED || error.code === status.DEADLINE_EXCEEDED) && !context.signal.aborted) {
+        throw unavailable('the first request with this request id ended before it was served (its caller went away); retry', 'DUPLICATE_REQUEST_ABANDONED', { retryDelayMs: 0 });
+      }
+      throw error;
+    } finally {
+      if (onAbort) context.signal.removeEventListener('abort', onAbort);
+    }
+  };
+
+  /** A stream with a caller-chosen request id: admitted once; served once its final event is out (its usage is durable by then). */
+  async function* streamOnce(request: router.StreamGenerateRequest, context: ServerCallContext, serverSpan: Span | undefined): AsyncGenerator<StreamEvent> {
+    const admission = admit(request, context, 'StreamGenerate');
+    if (!admission) return yield* relayStream(request, context, serverSpan);
+    // A stream is never replayed or joined: admit() refuses those with ALREADY_EXISTS.
+    const ticket = (admission as { ticket: ServingTicket<GenerateAnswer> }).ticket;
+    let served = false;
+    try {
+      for await (const event of relayStream(request, context, serverSpan)) {
+        if (event.event?.case === 'final') served = true;
+        yield event;
+      }
+    } finally {
+      // Nothing joins a stream, so a failure needs no error: it only frees the id for a retry.
+      if (served) ticket.served();
+      else ticket.failed(undefined);
+    }
+  }
+
+  /** Serves one Generate: route, hold budget, call with fallback, account durably, answer. */
+  const serveGenerate = async (request: router.GenerateRequest, context: ServerCallContext, serverSpan: Span | undefined): Promise<GenerateAnswer> => {
+    const started = performance.now();
+    const p = decide(request, context, false);
+    const deadlineAt = deadlineOf(context);
+    const hold = await reserve(p, request, deadlineAt);
+    const forward = p.traceparent;
+    const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
+    const failures: AttemptFailure[] = [];
+    const skipped: string[] = [];
+    let deadlinePassed = false;
+    let lastFailed: FailedAttempt | undefined;
+    const summary = (code: number, extra: Partial<RoutedRequestSummary> = {}): RoutedRequestSummary => ({
+      method: 'Generate',
+      requestId: p.requestId,
+      traceId: p.traceId,
+      teamId: p.teamId,
+      project: request.context?.project ?? '',
+      rule: p.choice.rule,
+      fallbacks: Math.max(0, attempts.length - 1),
+      statusCode: statusCodeName(code),
+      latencyMs: ms(started),
+      budgetChecked: hold.checked,
+      classification: p.classification,
+      ...extra,
+    });
+
+    try {
+      for (const score of p.choice.tryOrder) {
+        const candidate = score.candidate;
+        if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+        const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
+        if (remaining <= 0) {
+          deadlinePassed = true;
+          break;
+        }
+        const budgetMs = Math.min(remaining, timings.firstByteTimeoutMs);
+        const callerDeadline = budgetMs === remaining;
+        const attemptStarted = performance.now();
+        const controller = new AbortController();
+        const signal = AbortSignal.any([context.signal, controller.signal]);
+        const fallbackFrom = lastFailed;
+        let answer: { response: provider.GenerateResponse; cost: common.Cost; at: Date };
+        try {
+          // The span starts inside the breaker: a deployment skipped for an open circuit was not called.
+          answer = await pool.attempt(candidate.ref.deployment, () =>
+            withGenAiSpan(
+              attemptInfo({ request, requestId: p.requestId, candidate, endpoint: pool.endpoint(candidate.adapter), attempt: attempts.length + 1, fallbackFrom, stream: false }),
+              async (span) => {
+                let response: provider.GenerateResponse;
+                try {
+                  response = await pool.client(candidate.adapter).generate(
+                    { model: candidate.ref.model, messages: request.messages, params: request.params, requestId: p.requestId, endUserId: request.context?.endUserId ?? '' },
+                    { deadline: new Date(Date.now() + budgetMs), signal, metadata: forward ? { traceparent: forward } : undefined },
+                  );
+                } catch (error) {
+                  throw attemptFailure(error, candidate, callerDeadline, false);
+                }
+                const at = new Date();
+                const cost = priceUsage(candidate, response.usage, p.teamPolicy, at);
+                if (span.isRecording()) setGenAiResponseAttributes(span, attemptResponseInfo(response), cost);
+                return { response, cost, at };
+              },
+            ),
+          );
+        } catch (error) {
+          const elapsed = ms(attemptStarted);
+          if (error instanceof CircuitOpenError) {
+            skipped.push(`${candidate.key}@${candidate.ref.deployment}: ${error.message}`);
+            continue;
+          }
+          const failure = attemptFailure(error, candidate, callerDeadline, false);
+          attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed, fallbackFrom));
+          if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
+          if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
+          failures.push(failure);
+          lastFailed = { candidate, code: failure.code };
+          if (failure.code === status.DEADLINE_EXCEEDED && callerDeadline) {
+            deadlinePassed = true;
+            break;
+          }
+          logger?.info({ request_id: p.requestId, code: statusCodeName(failure.code), deployment: candidate.ref.deployment }, 'attempt failed; falling back');
+          continue;
+        }
+
+        // Success: account durably, then answer.
+        const { response, cost, at } = answer;
+        const elapsed = ms(attemptStarted);
+        latency.record(latencyKey(candidate.ref), elapsed);
+        attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed, fallbackFrom));
+        p.decision.chosen = { ...candidate.ref };
+        p.decision.fallbacks = attempts.length - 1;
+        if (serverSpan?.isRecording()) setCostAttributes(serverSpan, cost);
+        await account(usageRecord(p, request, candidate, response.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS), traceparentOf(p));
+        finish(summary(status.OK, { chosen: { ...candidate.ref }, usage: response.usage, costNanos: cost.nanosUsd }));
+        if (sampler?.shouldSample(p.teamPolicy.onlineSampleRate)) {
+          sampler.submit({ requestId: p.requestId, teamId: p.teamId, model: { ...candidate.ref }, classification: classificationInit(p.classification), messages: request.messages, reply: response.message });
+        }
+        return {
+          message: response.message,
+          finishReason: response.finishReason,
+          usage: response.usage,
+          cost,
+          route: p.decision,
+          responseModel: response.responseModel,
+          requestId: p.requestId,
+          traceId: p.traceId,
+        };
+      }
+      throw exhaustedFailure(failures, skipped, deadlinePassed);
+    } catch (error) {
+      // Nothing was consumed (or it could not be accounted for): give the hold back.
+      release(hold);
+      const code = error instanceof ServiceFailure ? error.code : status.INTERNAL;
+      finish(summary(code));
+      throw error;
+    }
+  };
+
   return {
     async generate(request, context) {
       // The gRPC instrumentation's server span: it gets the attribution now and the cost at the end.
       const serverSpan = trace.getActiveSpan();
       return withTrustedBaggage(attributionOf(context, request), async () => {
-        const started = performance.now();
-        const p = decide(request, context, false);
-        const deadlineAt = deadlineOf(context);
-        const hold = await reserve(p, request, deadlineAt);
-        const forward = p.traceparent;
-        const attempts = p.decision.attempts as MessageInitShape<typeof common.RouteAttemptSchema>[];
-        const failures: AttemptFailure[] = [];
-        const skipped: string[] = [];
-        let deadlinePassed = false;
-        let lastFailed: FailedAttempt | undefined;
-        const summary = (code: number, extra: Partial<RoutedRequestSummary> = {}): RoutedRequestSummary => ({
-          method: 'Generate',
-          requestId: p.requestId,
-          traceId: p.traceId,
-          teamId: p.teamId,
-          project: request.context?.project ?? '',
-          rule: p.choice.rule,
-          fallbacks: Math.max(0, attempts.length - 1),
-          statusCode: statusCodeName(code),
-          latencyMs: ms(started),
-          budgetChecked: hold.checked,
-          classification: p.classification,
-          ...extra,
-        });
-
+        const admission = admit(request, context, 'Generate');
+        if (!admission) return serveGenerate(request, context, serverSpan);
+        if (admission.kind === 'replay') return admission.response;
+        if (admission.kind === 'join') return joined(admission.outcome, context);
         try {
-          for (const score of p.choice.tryOrder) {
-            const candidate = score.candidate;
-            if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
-            const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
-            if (remaining <= 0) {
-              deadlinePassed = true;
-              break;
-            }
-            const budgetMs = Math.min(remaining, timings.firstByteTimeoutMs);
-            const callerDeadline = budgetMs === remaining;
-            const attemptStarted = performance.now();
-            const controller = new AbortController();
-            const signal = AbortSignal.any([context.signal, controller.signal]);
-            const fallbackFrom = lastFailed;
-            let answer: { response: provider.GenerateResponse; cost: common.Cost; at: Date };
-            try {
-              // The span starts inside the breaker: a deployment skipped for an open circuit was not called.
-              answer = await pool.attempt(candidate.ref.deployment, () =>
-                withGenAiSpan(
-                  attemptInfo({ request, requestId: p.requestId, candidate, endpoint: pool.endpoint(candidate.adapter), attempt: attempts.length + 1, fallbackFrom, stream: false }),
-                  async (span) => {
-                    let response: provider.GenerateResponse;
-                    try {
-                      response = await pool.client(candidate.adapter).generate(
-                        { model: candidate.ref.model, messages: request.messages, params: request.params, requestId: p.requestId, endUserId: request.context?.endUserId ?? '' },
-                        { deadline: new Date(Date.now() + budgetMs), signal, metadata: forward ? { traceparent: forward } : undefined },
-                      );
-                    } catch (error) {
-                      throw attemptFailure(error, candidate, callerDeadline, false);
-                    }
-                    const at = new Date();
-                    const cost = priceUsage(candidate, response.usage, p.teamPolicy, at);
-                    if (span.isRecording()) setGenAiResponseAttributes(span, attemptResponseInfo(response), cost);
-                    return { response, cost, at };
-                  },
-                ),
-              );
-            } catch (error) {
-              const elapsed = ms(attemptStarted);
-              if (error instanceof CircuitOpenError) {
-                skipped.push(`${candidate.key}@${candidate.ref.deployment}: ${error.message}`);
-                continue;
-              }
-              const failure = attemptFailure(error, candidate, callerDeadline, false);
-              attempts.push(attemptRecord(p, attempts, candidate, failure.code, failure.message, elapsed, fallbackFrom));
-              if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
-              if (FALLBACK_STOPPERS.has(failure.code)) throw upstreamRejection(failure);
-              failures.push(failure);
-              lastFailed = { candidate, code: failure.code };
-              if (failure.code === status.DEADLINE_EXCEEDED && callerDeadline) {
-                deadlinePassed = true;
-                break;
-              }
-              logger?.info({ request_id: p.requestId, code: statusCodeName(failure.code), deployment: candidate.ref.deployment }, 'attempt failed; falling back');
-              continue;
-            }
-
-            // Success: account durably, then answer.
-            const { response, cost, at } = answer;
-            const elapsed = ms(attemptStarted);
-            latency.record(latencyKey(candidate.ref), elapsed);
-            attempts.push(attemptRecord(p, attempts, candidate, status.OK, '', elapsed, fallbackFrom));
-            p.decision.chosen = { ...candidate.ref };
-            p.decision.fallbacks = attempts.length - 1;
-            if (serverSpan?.isRecording()) setCostAttributes(serverSpan, cost);
-            await account(usageRecord(p, request, candidate, response.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS), traceparentOf(p));
-            finish(summary(status.OK, { chosen: { ...candidate.ref }, usage: response.usage, costNanos: cost.nanosUsd }));
-            if (sampler?.shouldSample(p.teamPolicy.onlineSampleRate)) {
-              sampler.submit({ requestId: p.requestId, teamId: p.teamId, model: { ...candidate.ref }, classification: classificationInit(p.classification), messages: request.messages, reply: response.message });
-            }
-            return {
-              message: response.message,
-              finishReason: response.finishReason,
-              usage: response.usage,
-              cost,
-              route: p.decision,
-              responseModel: response.responseModel,
-              requestId: p.requestId,
-              traceId: p.traceId,
-            };
-          }
-          throw exhaustedFailure(failures, skipped, deadlinePassed);
+          const response = await serveGenerate(request, context, serverSpan);
+          admission.ticket.served(response);
+          return response;
         } catch (error) {
-          // Nothing was consumed (or it could not be accounted for): give the hold back.
-          release(hold);
-          const code = error instanceof ServiceFailure ? error.code : status.INTERNAL;
-          finish(summary(code));
+          admission.ticket.failed(error);
           throw error;
         }
       });
@@ -759,7 +845,9 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
 
     streamGenerate(request, context) {
       const serverSpan = trace.getActiveSpan();
-      return withTrustedBaggageStream(attributionOf(context, request), () => relayStream(request, context, serverSpan));
+      // Without a caller-chosen request id there is nothing to deduplicate: no wrapper on the hot path.
+      const relay = request.context?.requestId && servedRequests ? streamOnce : relayStream;
+      return withTrustedBaggageStream(attributionOf(context, request), () => relay(request, context, serverSpan));
     },
 
     async explainRoute(request, context) {

@@ -11,7 +11,11 @@ import { startReliabilityStack, type ReliabilityStack } from './harness/reliabil
 import { generateOnce, streamOnce, type CallRecords } from './harness/router-calls';
 import { reportScenario } from './harness/scenario-report';
 
-const FIRST_BYTE_TIMEOUT_MS = 1500;
+// Far above any scheduling stall of a loaded 2-core CI machine, so only the cases that stall an upstream on
+// purpose (slow first byte, half-open stall) ever reach it: a spurious fallback would change other cases' routes.
+// Not near 5 s either: the fallback would then reuse keep-alive sockets to the other fake upstream just as
+// Node's server closes them (its 5 s keepAliveTimeout), and the adapter reports that race as ECONNRESET.
+const FIRST_BYTE_TIMEOUT_MS = 8000;
 const LIMIT_BYTES = 1300;
 
 describe('faults: upstream failures and TCP toxics, with usage accounted', () => {
@@ -44,9 +48,10 @@ describe('faults: upstream failures and TCP toxics, with usage accounted', () =>
     }
   });
 
-  // Before each case the cheap path must answer again (a reset or stall leaves a channel in backoff).
+  // Before each case the cheap path must answer again (a reset or stall leaves a channel in backoff, up to
+  // the SDK's 5 s reconnect cap): a bounded wait for that event, not a guess at how long it takes.
   beforeEach(async () => {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     for (let probe = 0; Date.now() < deadline; probe++) {
       const result = await generateOnce(client, `probe-${caseNo + 1}-${probe}`, new Map()).catch(() => undefined);
       if (result?.provider === 'openai') return;
@@ -144,16 +149,17 @@ describe('faults: upstream failures and TCP toxics, with usage accounted', () =>
   });
 
   it('slow first byte beyond the first-byte timeout: fallback, and the slow upstream request is closed', async () => {
+    // (Lower bounds on latency below are load-independent: a busy machine only adds time.)
     stack.upstreams.openai.clearRequests();
-    plan('openai', [{ kind: 'slow_first_byte', delayMs: 6000 }]);
+    plan('openai', [{ kind: 'slow_first_byte', delayMs: 4 * FIRST_BYTE_TIMEOUT_MS }]);
     const load = await runCase('slow-first-byte', { total: 10, allowed: () => false });
     expect(providers(load)).toEqual({ anthropic: 10 });
     for (const o of load.succeeded) expect(o.detail?.attempts).toMatch(/^openai:(DEADLINE_EXCEEDED|UNAVAILABLE),anthropic:OK$/);
     for (const o of load.succeeded) expect(o.latencyMs).toBeGreaterThanOrEqual(FIRST_BYTE_TIMEOUT_MS - 50);
     const slow = stack.upstreams.openai.requests.filter((r) => r.path.endsWith('/chat/completions'));
     expect(slow).toHaveLength(10);
-    // The router's first-byte timeout cancels the adapter call, which aborts the upstream request.
-    const deadline = Date.now() + 5000;
+    // The router's first-byte timeout cancels the adapter call, which aborts the upstream request (long before the fault's own delay ends).
+    const deadline = Date.now() + 3 * FIRST_BYTE_TIMEOUT_MS;
     while (slow.some((r) => !r.clientAborted) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(slow.filter((r) => r.clientAborted)).toHaveLength(10);
   });

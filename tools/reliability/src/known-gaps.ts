@@ -15,19 +15,22 @@ export interface KnownGap {
 
 export const KNOWN_GAPS = {
   billingCrashesOnDatabaseReset: {
-    open: true,
+    // Closed: every pooled client has an error listener; the call using it answers UNAVAILABLE (DATABASE_UNAVAILABLE).
+    open: false,
     fixIn: 'services/billing/src/database/postgres-database.ts (createPostgresDatabase: a checked-out pg client has no error listener)',
     summary:
       "billing exits with an unhandled 'error' event (read ECONNRESET) when its PostgreSQL connection is reset while a client is checked out; a supervisor restart plus the router's outbox keep the ledger whole",
   },
   holdUnderestimatesNonLatinPrompts: {
-    open: true,
+    // Closed: the hold is priced on an upper bound of the prompt's tokens (one per UTF-8 byte, plus allowances).
+    open: false,
     fixIn: 'services/router/src/prompt-reading.ts (estimatedInputTokens = characters / 4; the budget hold is built from it in policy/choose-route.ts)',
     summary:
       'the budget hold uses ~4 characters per token; CJK and other non-Latin text is 1–2 tokens per character, so the hold is smaller than the real cost and a budget that the holds fill can be overspent by the difference',
   },
   retriedRequestIdServedTwice: {
-    open: true,
+    // Closed: AIP-155 in the router (served-requests.ts) and billing's REQUEST_ALREADY_SERVED signal across replicas.
+    open: false,
     fixIn:
       'services/router/src/router-service.ts (generate/streamGenerate: before calling an adapter, look the request id up — e.g. a ReserveBudget that returns an existing hold, or a small served-ids cache — and answer a retry of a served id from the recorded result or with ALREADY_EXISTS instead of serving it again)',
     summary:

@@ -1,15 +1,25 @@
 // Optional mutual TLS between services, from config: the server verifies client certificates
 // against its CA, so a certificate from another CA, a self-signed one, none at all, or plaintext
 // is refused during the handshake. Covered: grpc-kit's TLS helpers, an adapter process serving
-// mTLS (router → adapter), and the HTTP edge calling a router over mTLS (edge → router).
+// mTLS (router → adapter), the HTTP edge calling a router over mTLS (edge → router), and the whole
+// chain of processes over mTLS (client → router → adapter, router → billing).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provider, router } from '@switchyard/contracts';
 import { channelCredentialsFromFiles, createApiKeyStore, createLogger, serverCredentialsFromFiles, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
-import { createProviderClient, SwitchyardError, type ProviderServiceImplementation, type RouterServiceImplementation } from '@switchyard/sdk';
+import {
+  chatMessage,
+  createBillingClient,
+  createProviderClient,
+  createRouterClient,
+  SwitchyardError,
+  type ProviderServiceImplementation,
+  type RouterServiceImplementation,
+} from '@switchyard/sdk';
 import { startFakeOpenAI, type FakeUpstream } from '@switchyard/testing';
 import { stringify } from 'yaml';
+import { startReliabilityStack } from './harness/reliability-stack';
 import { reportScenario } from './harness/scenario-report';
 import { freePort, startServiceProcess, type ServiceProcess } from './harness/service-process';
 import { createTestPki, type TestPki } from './harness/test-certificates';
@@ -107,6 +117,52 @@ describe('mTLS: client certificates are verified', () => {
     // TLS does not replace the API key: the right certificate without a key is still UNAUTHENTICATED.
     expect(await listAs(adapter.address, clients()['the CA-signed client certificate'])).toBe('UNAUTHENTICATED');
     expect(adapter.exited()).toBe(false);
+  });
+
+  it('router and billing processes configured with tls.clientCaFile: the whole chain runs over mutual TLS, and a wrong certificate is refused by each', async () => {
+    const stack = await startReliabilityStack({ label: 'mtls', teams: ['acme'], adapters: ['openai'], tls: pki });
+    const opened: Array<{ close(): void }> = [];
+    const holding = (files: { ca?: string; cert?: string; key?: string } | 'plaintext') =>
+      files === 'plaintext' ? undefined : channelCredentialsFromFiles({ caFile: files.ca ?? pki.caCert, certFile: files.cert, keyFile: files.key });
+    const code = (call: Promise<unknown>) =>
+      call.then(
+        () => 'OK',
+        (error: unknown) => (error instanceof SwitchyardError ? error.codeName : String(error)),
+      );
+    try {
+      const routerAs = (files: Parameters<typeof holding>[0], apiKey: string | null = stack.keys.acme) => {
+        const client = createRouterClient(stack.routers[0]!.address, { apiKey: apiKey ?? undefined, credentials: holding(files), timeoutMs: 10_000 });
+        opened.push(client);
+        return client;
+      };
+      const billingAs = (files: Parameters<typeof holding>[0]) => {
+        const client = createBillingClient(stack.billings[0]!.address, { apiKey: stack.keys.admin, credentials: holding(files), timeoutMs: 10_000 });
+        opened.push(client);
+        return client;
+      };
+      // Served end to end: router → adapter and router → billing (the hold, then the usage row) are mTLS hops.
+      const good = routerAs(clients()['the CA-signed client certificate']);
+      const response = await good.generate({ messages: [chatMessage('user', 'hello over mutual TLS')], context: { requestId: 'mtls-chain-1' } });
+      expect(response.route?.chosen?.provider).toBe('openai');
+      const rows = await stack.ledger.waitFor('acme', (r) => r.some((row) => row.requestId === 'mtls-chain-1'), 30_000);
+      expect(rows.map((r) => r.requestId)).toEqual(['mtls-chain-1']);
+      outcomes['router process: the CA-signed client certificate'] = 'OK';
+      for (const [label, client] of Object.entries(clients())) {
+        if (label === 'the CA-signed client certificate') continue;
+        const routerCode = await code(routerAs(client).generate({ messages: [chatMessage('user', 'refused')] }));
+        const billingCode = await code(billingAs(client).querySpend({}));
+        outcomes[`router process: ${label}`] = routerCode;
+        outcomes[`billing process: ${label}`] = billingCode;
+        expect(`${label}: ${routerCode} ${billingCode}`).toBe(`${label}: UNAVAILABLE UNAVAILABLE`);
+      }
+      expect(await code(billingAs(clients()['the CA-signed client certificate']).querySpend({}))).toBe('OK');
+      // TLS does not replace the key.
+      expect(await code(routerAs(clients()['the CA-signed client certificate'], null).generate({ messages: [chatMessage('user', 'no key')] }))).toBe('UNAUTHENTICATED');
+      expect(stack.processes().filter((p) => p.exited())).toEqual([]);
+    } finally {
+      for (const client of opened) client.close();
+      await stack.close();
+    }
   });
 
   it('the HTTP edge with router.tls reaches an mTLS router with its certificate, and not with a wrong one', async () => {

@@ -29,6 +29,19 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * The database could not be reached, or dropped the connection in the middle of a statement (reset,
+ * server shutdown, too many clients). Nothing about the request is wrong: the caller should retry. A
+ * transaction that failed this way was rolled back, except when the connection broke during COMMIT,
+ * where it may have committed: every write billing takes is idempotent, so the retry is safe either way.
+ */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+  constructor(cause: unknown) {
+    super(`the database is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 /** SQLSTATE codes after which a transaction may simply be run again. */
 export const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 

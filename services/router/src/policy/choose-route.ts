@@ -51,7 +51,10 @@ export interface QualityLookup {
 export interface RouteRequestFacts {
   /** `''`, an alias, a model id, or `provider/model`. */
   requestedModel: string;
+  /** Typical prompt tokens: context-window checks and expected cost. */
   estimatedInputTokens: number;
+  /** An upper bound on prompt tokens: the input side of the budget hold (default: estimatedInputTokens). */
+  maxInputTokens?: number;
   /** The caller's max_output_tokens, if set. */
   maxOutputTokens?: number;
   needs: { tools: boolean; jsonOutput: boolean; structuredOutput: boolean; vision: boolean; streaming: boolean };
@@ -346,11 +349,13 @@ export function chooseRoute(input: ChooseRouteInput): RouteChoice | RouteRefusal
   const notTried = request.routing.disableFallback ? eligible.filter((s) => s !== chosen) : [];
   for (const s of notTried) s.exclusionReason = 'fallback disabled by the caller';
 
+  // The hold: the input's upper bound, and the most output the caller allows (or the team reserves).
+  const maxIn = Math.max(estIn, request.maxInputTokens ?? estIn);
   let maxCost = 0n;
   for (const s of tryOrder) {
     const caps = s.candidate.capabilities;
     const maxOut = request.maxOutputTokens ?? Math.max(1, Math.min(caps.maxOutputTokens, teamPolicy.reserveOutputTokens, caps.contextWindowTokens - estIn));
-    const cost = computeCost({ inputTokens: estIn, outputTokens: maxOut }, s.candidate.price!);
+    const cost = computeCost({ inputTokens: maxIn, outputTokens: maxOut }, s.candidate.price!);
     if (cost > maxCost) maxCost = cost;
   }
 

@@ -2,7 +2,7 @@
 // rules, whose state outlives a stop/start on the same port (the "billing is down" tests).
 import { create } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { status } from '@grpc/grpc-js';
+import { status, type ServerCredentials } from '@grpc/grpc-js';
 import { billing, common } from '@switchyard/contracts';
 import { createLogger, resourceExhausted, ServiceFailure, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { computeCost, defaultPriceCatalog, type PriceCatalog } from '@switchyard/pricing';
@@ -95,6 +95,11 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
     },
     async reserveBudget(request) {
       state.calls.reserveBudget++;
+      // Billing's served-request signal: a successful ledger row of this team under the request id.
+      const served = state.ledger.get(request.requestId);
+      if (served && served.record.teamId === request.teamId && served.record.outcome === billing.UsageOutcome.SUCCESS) {
+        throw new ServiceFailure(status.ALREADY_EXISTS, `request ${request.requestId} was already served`, { reason: 'REQUEST_ALREADY_SERVED', metadata: { request_id: request.requestId } });
+      }
       for (const [id, hold] of state.holds) {
         if (hold.requestId !== request.requestId) continue;
         if (hold.amount !== request.amountNanosUsd) throw new ServiceFailure(status.ALREADY_EXISTS, 'request id reused with a different amount');
@@ -154,7 +159,9 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
 }
 
 /** Starts (or restarts, with the same state and port) the fake billing on 127.0.0.1. */
-export async function startFakeBilling(options: { state?: FakeBillingState; port?: number; catalog?: PriceCatalog } = {}): Promise<FakeBilling> {
+export async function startFakeBilling(
+  options: { state?: FakeBillingState; port?: number; catalog?: PriceCatalog; credentials?: ServerCredentials } = {},
+): Promise<FakeBilling> {
   const state = options.state ?? createFakeBillingState();
   const server: RunningGrpcServer = await startGrpcServer({
     name: 'fake-billing',
@@ -162,6 +169,7 @@ export async function startFakeBilling(options: { state?: FakeBillingState; port
     errorDomain: 'billing.switchyard.dev',
     services: [{ service: billing.BillingService, implementation: implementation(state, options.catalog ?? defaultPriceCatalog()) }],
     logger: createLogger({ service: 'fake-billing', level: 'silent' }),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   });
   return { address: server.address, port: server.port, state, stop: () => server.shutdown(50) };
 }

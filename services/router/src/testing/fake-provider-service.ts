@@ -1,6 +1,6 @@
 // Test support: a scriptable ProviderService served over real gRPC (grpc-kit, port 0), standing in
 // for an adapter deployment. It fails, stalls or streams on command and records what it saw.
-import { status } from '@grpc/grpc-js';
+import { status, type ServerCredentials } from '@grpc/grpc-js';
 import { common, provider } from '@switchyard/contracts';
 import { createLogger, ServiceFailure, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { chatMessage, messageText, type ProviderServiceImplementation } from '@switchyard/sdk';
@@ -60,6 +60,8 @@ export interface FakeProviderOptions {
   models: FakeModel[];
   /** Bind a fixed port (restart tests); default 0. */
   port?: number;
+  /** Serve TLS (mutual TLS when the credentials require client certificates); plaintext when absent. */
+  credentials?: ServerCredentials;
 }
 
 const wait = (ms: number, signal: AbortSignal) =>
@@ -178,6 +180,7 @@ export async function startFakeProvider(options: FakeProviderOptions): Promise<F
     errorDomain: 'provider.switchyard.dev',
     services: [{ service: provider.ProviderService, implementation }],
     logger: createLogger({ service: 'fake-provider', level: 'silent' }),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   });
   return { address: server.address, server, script, calls, usageFor, close: () => server.shutdown(100) };
 }

@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHeuristicClassifier } from '@switchyard/classifier';
-import { createApiKeyStore, createLogger } from '@switchyard/grpc-kit';
+import { channelCredentialsFromFiles, createApiKeyStore, createLogger, serverCredentialsFromFiles } from '@switchyard/grpc-kit';
 import { createApiKeyClient, createRouterClient, type ApiKeyServiceClient, type RouterServiceClient } from '@switchyard/sdk';
 import { routerConfigSchema, type RouterConfig } from '../config';
 import { startRouter, type RunningRouter, type StartRouterOptions } from '../router-server';
 import { startFakeBilling, type FakeBilling } from './fake-billing-service';
 import { startFakeProvider, type FakeProvider } from './fake-provider-service';
+import type { TestPki } from './test-pki';
 
 /** The policy the router tests route by: a cheap model, a strong one, and a second cheap deployment. */
 export const TEST_POLICY = `
@@ -48,9 +49,18 @@ export interface RouterFixture {
 
 /** Starts the fixture; `configure` may change the config before the router starts. */
 export async function startRouterFixture(
-  options: { policy?: string; configure?: (config: Record<string, unknown>) => void; startOptions?: StartRouterOptions } = {},
+  options: {
+    policy?: string;
+    configure?: (config: Record<string, unknown>) => void;
+    startOptions?: StartRouterOptions;
+    /** Mutual TLS everywhere: the fakes require the router's client certificate, the router requires its callers'. */
+    tls?: TestPki;
+  } = {},
 ): Promise<RouterFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'router-fixture-'));
+  const pki = options.tls;
+  const credentials = pki ? serverCredentialsFromFiles({ certFile: pki.serverCert, keyFile: pki.serverKey, clientCaFile: pki.caCert }) : undefined;
+  const clientTls = pki ? { caFile: pki.caCert, certFile: pki.clientCert, keyFile: pki.clientKey } : undefined;
   const keyFile = join(dir, 'api-keys.json');
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(policyFile, options.policy ?? TEST_POLICY);
@@ -64,10 +74,10 @@ export async function startRouterFixture(
   const service = keys.issue('router', 'service').secret;
 
   const [cheapA, cheapB, strong, billing] = await Promise.all([
-    startFakeProvider({ provider: 'openai', deployment: 'cheap-a', models: [{ id: 'gpt-4.1-nano' }] }),
-    startFakeProvider({ provider: 'openai', deployment: 'cheap-b', models: [{ id: 'gpt-4.1-nano' }] }),
-    startFakeProvider({ provider: 'anthropic', deployment: 'strong-a', models: [{ id: 'claude-sonnet-4-5', vision: true }] }),
-    startFakeBilling(),
+    startFakeProvider({ provider: 'openai', deployment: 'cheap-a', models: [{ id: 'gpt-4.1-nano' }], credentials }),
+    startFakeProvider({ provider: 'openai', deployment: 'cheap-b', models: [{ id: 'gpt-4.1-nano' }], credentials }),
+    startFakeProvider({ provider: 'anthropic', deployment: 'strong-a', models: [{ id: 'claude-sonnet-4-5', vision: true }], credentials }),
+    startFakeBilling({ credentials }),
   ]);
   billing.state.budgets.set('broke', 1n);
 
@@ -76,11 +86,12 @@ export async function startRouterFixture(
     keyFile,
     policyFile,
     adapters: [
-      { name: 'cheap-a', address: cheapA.address },
-      { name: 'cheap-b', address: cheapB.address },
-      { name: 'strong-a', address: strong.address },
+      { name: 'cheap-a', address: cheapA.address, tls: clientTls },
+      { name: 'cheap-b', address: cheapB.address, tls: clientTls },
+      { name: 'strong-a', address: strong.address, tls: clientTls },
     ],
-    billing: { address: billing.address, apiKey: service, reserveTimeoutMs: 500, priceRefreshMs: 60_000 },
+    billing: { address: billing.address, apiKey: service, reserveTimeoutMs: 500, priceRefreshMs: 60_000, tls: clientTls },
+    tls: pki ? { certFile: pki.serverCert, keyFile: pki.serverKey, clientCaFile: pki.caCert } : undefined,
     outbox: { dir: join(dir, 'outbox'), lingerMs: 2, retryInitialMs: 20, retryMaxMs: 200 },
     budget: { failureMode: 'failOpen', breakerThreshold: 3, breakerHalfOpenMs: 200 },
     circuit: { consecutiveFailures: 3, halfOpenAfterMs: 300 },
@@ -97,12 +108,13 @@ export async function startRouterFixture(
     ...options.startOptions,
   });
   const clients: Array<{ close(): void }> = [];
+  const callerTls = pki ? { credentials: channelCredentialsFromFiles({ caFile: pki.caCert, certFile: pki.clientCert, keyFile: pki.clientKey }) } : {};
   const clientFor = (secret: string) => {
-    const client = createRouterClient(router.address, { apiKey: secret });
+    const client = createRouterClient(router.address, { apiKey: secret, ...callerTls });
     clients.push(client);
     return client;
   };
-  const admin = createApiKeyClient(router.address, { apiKey: secrets.admin });
+  const admin = createApiKeyClient(router.address, { apiKey: secrets.admin, ...callerTls });
   clients.push(admin);
   return {
     dir,

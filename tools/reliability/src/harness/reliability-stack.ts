@@ -15,6 +15,7 @@ import { startFakeAnthropic, startFakeOpenAI, startFaultProxy, type FakeUpstream
 import { stringify } from 'yaml';
 import { createLedgerReader, type LedgerReader } from './ledger';
 import { createScratchDatabase, type ScratchDatabase } from './postgres';
+import type { TestPki } from './test-certificates';
 import { freePort, startServiceProcess, type ServiceProcess } from './service-process';
 
 /** The provider keys the fake upstreams accept (never a real key). */
@@ -74,6 +75,11 @@ export interface ReliabilityStackOptions {
   logLevel?: string;
   /** Admin URL of the PostgreSQL server to create the database on (default the machine's 127.0.0.1:5432). */
   postgresAdminUrl?: string;
+  /**
+   * Mutual TLS on every gRPC hop: routers, billing and adapters serve with `pki`'s server certificate and
+   * require client certificates from its CA; routers (and the edge) call with its client certificate.
+   */
+  tls?: TestPki;
 }
 
 /** A running stack. */
@@ -133,6 +139,9 @@ export async function startReliabilityStack(options: ReliabilityStackOptions): P
   const billingCount = options.billings ?? 1;
   const adapterKinds = options.adapters ?? ['openai', 'anthropic'];
   const logLevel = options.logLevel ?? 'info';
+  const pki = options.tls;
+  const serverTls = pki ? { tls: { certFile: pki.serverCert, keyFile: pki.serverKey, clientCaFile: pki.caCert } } : {};
+  const clientTls = pki ? { tls: { caFile: pki.caCert, certFile: pki.clientCert, keyFile: pki.clientKey } } : {};
 
   const keyFile = join(dir, 'api-keys.json');
   const keyStore = createApiKeyStore({ file: keyFile, reloadIntervalMs: 0 });
@@ -208,6 +217,7 @@ export async function startReliabilityStack(options: ReliabilityStackOptions): P
           auth: { apiKeysFile: keyFile },
           drainGraceMs: 5000,
           logLevel,
+          ...serverTls,
         },
         options.adapterConfig,
       );
@@ -222,6 +232,7 @@ export async function startReliabilityStack(options: ReliabilityStackOptions): P
           bootstrapTeams: teams.map((teamId) => ({ teamId, displayName: teamId, baselineModel: 'anthropic/claude-haiku-4-5' })),
           drainGraceMs: 5000,
           logLevel,
+          ...serverTls,
         },
         options.billingConfig,
       );
@@ -255,21 +266,22 @@ export async function startReliabilityStack(options: ReliabilityStackOptions): P
           listen: `127.0.0.1:${routerPorts[i]}`,
           keyFile,
           policyFile,
-          adapters: adapterKinds.map((kind) => ({ name: `adapter-${kind}`, address: routerToAdapter[kind]!.address, apiKey: keys.service })),
-          billing: { address: routerToBilling[i]!.address, apiKey: keys.service, reserveTimeoutMs: 1000, priceRefreshMs: 0 },
+          adapters: adapterKinds.map((kind) => ({ name: `adapter-${kind}`, address: routerToAdapter[kind]!.address, apiKey: keys.service, ...clientTls })),
+          billing: { address: routerToBilling[i]!.address, apiKey: keys.service, reserveTimeoutMs: 1000, priceRefreshMs: 0, ...clientTls },
           outbox: { dir: join(dir, `router-${i}-outbox`), lingerMs: 5, retryInitialMs: 50, retryMaxMs: 500, deliveryTimeoutMs: 3000 },
           budget: { failureMode: 'failOpen', breakerThreshold: 5, breakerHalfOpenMs: 1000 },
           circuit: { consecutiveFailures: 5, halfOpenAfterMs: 1000 },
           catalog: { refreshMs: 2000, timeoutMs: 2000 },
           classifier: { kind: 'heuristic' },
           logLevel,
+          ...serverTls,
         },
         deepMerge(options.routerConfig ?? {}, options.routerConfigs?.[i]),
       );
     const [routers, edge] = await Promise.all([
       Promise.all(Array.from({ length: routerCount }, (_, i) => start(`router-${i}`, 'services/router/src/main.ts', routerConfig(i)))),
       options.edge
-        ? start('http-edge', 'services/http-edge/src/main.ts', { listen: '127.0.0.1:0', router: { address: `127.0.0.1:${routerPorts[0]}` }, logLevel })
+        ? start('http-edge', 'services/http-edge/src/main.ts', { listen: '127.0.0.1:0', router: { address: `127.0.0.1:${routerPorts[0]}`, ...clientTls }, logLevel })
         : Promise.resolve(undefined),
     ]);
 
