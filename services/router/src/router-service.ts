@@ -271,6 +271,18 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
   };
 
   const deadlineOf = (context: ServerCallContext) => (context.deadline ? context.deadline.getTime() : Date.now() + timings.defaultDeadlineMs);
+  /**
+   * The time window of one adapter attempt: undefined once the caller's deadline has passed, else how long
+   * the attempt may wait for its first byte, whether that limit is the caller's own deadline, and a signal
+   * that aborts on the caller's cancellation or on the attempt's own controller.
+   */
+  const attemptWindow = (deadlineAt: number, context: ServerCallContext) => {
+    const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
+    if (remaining <= 0) return undefined;
+    const firstByteMs = Math.min(remaining, timings.firstByteTimeoutMs);
+    const controller = new AbortController();
+    return { firstByteMs, callerDeadline: firstByteMs === remaining, controller, signal: AbortSignal.any([context.signal, controller.signal]) };
+  };
 
   /** plan() inside the route.decide span. */
   const decide = (request: RoutedRequest, context: ServerCallContext, streaming: boolean): RoutePlan =>
@@ -453,16 +465,13 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       for (const score of p.choice.tryOrder) {
         const candidate = score.candidate;
         if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
-        const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
-        if (remaining <= 0) {
+        const window = attemptWindow(deadlineAt, context);
+        if (!window) {
           deadlinePassed = true;
           break;
         }
-        const firstByteMs = Math.min(remaining, timings.firstByteTimeoutMs);
-        const callerDeadline = firstByteMs === remaining;
+        const { firstByteMs, callerDeadline, controller, signal } = window;
         const attemptStarted = performance.now();
-        const controller = new AbortController();
-        const signal = AbortSignal.any([context.signal, controller.signal]);
         const fallbackFrom = lastFailed;
         let iterator: AsyncIterator<provider.StreamGenerateResponse> | undefined;
         let span: Span | undefined;
@@ -735,16 +744,13 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       for (const score of p.choice.tryOrder) {
         const candidate = score.candidate;
         if (context.signal.aborted) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the request');
-        const remaining = deadlineAt - timings.deadlineMarginMs - Date.now();
-        if (remaining <= 0) {
+        const window = attemptWindow(deadlineAt, context);
+        if (!window) {
           deadlinePassed = true;
           break;
         }
-        const budgetMs = Math.min(remaining, timings.firstByteTimeoutMs);
-        const callerDeadline = budgetMs === remaining;
+        const { firstByteMs: budgetMs, callerDeadline, signal } = window;
         const attemptStarted = performance.now();
-        const controller = new AbortController();
-        const signal = AbortSignal.any([context.signal, controller.signal]);
         const fallbackFrom = lastFailed;
         let answer: { response: provider.GenerateResponse; cost: common.Cost; at: Date };
         try {
