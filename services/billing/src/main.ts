@@ -42,8 +42,6 @@ async function main(): Promise<void> {
   }, config.reservations.sweepIntervalMs);
   sweep.unref();
 
-  process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'billing', address: server.address })}\n`);
-
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -64,6 +62,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Announced only once the signal handlers are in place, so a supervisor's SIGTERM always drains.
+  process.stdout.write(`${JSON.stringify({ event: 'listening', service: 'billing', address: server.address })}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -15,7 +15,7 @@ const CALLER_SPAN_ID = '00f067aa0ba902b7';
 function startEdge(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; output: string[] }> {
   const childEnv: Record<string, string | undefined> = { ...process.env, SWITCHYARD_LISTEN: '127.0.0.1:0', SWITCHYARD_LOG_LEVEL: 'warn', ...env };
   delete childEnv['NODE_OPTIONS'];
-  const child = spawn(resolve(repoRoot, 'node_modules/.bin/tsx'), ['services/http-edge/src/main.ts'], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/http-edge/src/main.ts'], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const output: string[] = [];
   return new Promise((done, fail) => {
@@ -83,7 +83,7 @@ describe('http-edge main.ts', () => {
   it('refuses to start without a router address, naming the key', async () => {
     const env: Record<string, string | undefined> = { ...process.env };
     for (const key of Object.keys(env)) if (key.startsWith('SWITCHYARD_') || key === 'NODE_OPTIONS') delete env[key];
-    const child = spawn(resolve(repoRoot, 'node_modules/.bin/tsx'), ['services/http-edge/src/main.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'services/http-edge/src/main.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((done) => child.once('exit', (exitCode) => done(exitCode)));

@@ -27,7 +27,6 @@ async function main(): Promise<void> {
     drainGraceMs: config.drainGraceMs,
     readiness: async () => (await checkHealth(config.router.address, '', 1000, credentials, channelOptions)) === 'SERVING',
   });
-  process.stdout.write(JSON.stringify({ event: 'listening', address: edge.url, service: 'http-edge' }) + '\n');
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -49,6 +48,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Announced only once the signal handlers are in place, so a supervisor's SIGTERM always drains.
+  process.stdout.write(JSON.stringify({ event: 'listening', address: edge.url, service: 'http-edge' }) + '\n');
 }
 
 main().catch((error: unknown) => {

@@ -18,7 +18,6 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'router', level: config.logLevel });
   // Incoming baggage stays dropped (the default): callers must not choose the team that is charged.
   const running = await startRouter(config, { logger, metrics: telemetry.metrics, meter: telemetry.meter });
-  process.stdout.write(`${JSON.stringify({ event: 'listening', address: running.address })}\n`);
 
   let signalled = false;
   const stop = (signal: string) => {
@@ -43,6 +42,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Announced only once the signal handlers are in place, so a supervisor's SIGTERM always drains.
+  process.stdout.write(`${JSON.stringify({ event: 'listening', address: running.address })}\n`);
 }
 
 main().catch((error: unknown) => {

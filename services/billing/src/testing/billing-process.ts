@@ -1,4 +1,6 @@
-// Test support: billing as a real process (`tsx services/billing/src/main.ts`), as deployments run it.
+// Test support: billing as a real process (`node --import tsx services/billing/src/main.ts`), as deployments run it.
+// Node itself is the child (not the tsx CLI, which runs the service in a grandchild and relays signals with a
+// timing race): SIGTERM reaches billing's own handler, so a graceful stop exits 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,7 +21,7 @@ const repoRoot = resolve(__dirname, '../../../..');
 export function startBillingProcess(env: Record<string, string>, startTimeoutMs = 60_000): Promise<BillingProcess> {
   const childEnv: Record<string, string | undefined> = { ...process.env, SWITCHYARD_LISTEN: '127.0.0.1:0', SWITCHYARD_LOG_LEVEL: 'warn', ...env };
   delete childEnv.NODE_OPTIONS; // jest's --experimental-vm-modules is not for the child
-  const child = spawn(resolve(repoRoot, 'node_modules/.bin/tsx'), ['services/billing/src/main.ts'], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/billing/src/main.ts'], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   return new Promise((resolveStart, rejectStart) => {

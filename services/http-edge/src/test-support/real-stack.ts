@@ -1,4 +1,4 @@
-// Test support: the real Switchyard path as processes (`tsx services/<name>/src/main.ts`), the way a
+// Test support: the real Switchyard path as processes (`node --import tsx services/<name>/src/main.ts`), the way a
 // deployment runs them: billing (PGlite in a temp folder), adapter-openai in front of the fake
 // OpenAI upstream of @switchyard/testing, and the router. The edge under test runs in process.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -64,7 +64,7 @@ function freePort(): Promise<number> {
 function startServiceProcess(service: string, env: Record<string, string>, knownAddress?: string, startTimeoutMs = 60_000): Promise<StackProcess> {
   const childEnv: Record<string, string | undefined> = { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn', ...env };
   delete childEnv['NODE_OPTIONS']; // jest's flags are not for the child
-  const child: ChildProcess = spawn(resolve(repoRoot, 'node_modules/.bin/tsx'), [`services/${service}/src/main.ts`], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const stop = async () => {
