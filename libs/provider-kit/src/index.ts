@@ -17,3 +17,4 @@ export * from './provider-server';
 export * from './translation-errors';
 export * from './provider-telemetry';
 export * from './upstream-fetch';
+export * from './adapter-main';

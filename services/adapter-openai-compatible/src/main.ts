@@ -1,36 +1,16 @@
-// Composition root of adapter-openai-compatible: telemetry first (it must patch @grpc/grpc-js and fetch before
-// they load), then config → optional key → SDK client → gRPC server; SIGTERM → drain → flush telemetry.
+// Composition root of adapter-openai-compatible: telemetry first (it must patch @grpc/grpc-js and node:http
+// before they load), then config → optional key → SDK client → gRPC server; SIGTERM → drain → flush telemetry.
 import { telemetry } from '@switchyard/telemetry/register';
-import { readProviderKey } from '@switchyard/provider-kit';
+import { runAdapterMain } from '@switchyard/provider-kit';
 import { startCompatibleAdapter } from './compatible-adapter';
 import { loadCompatibleAdapterConfig } from './config';
 
-async function main(): Promise<void> {
-  // Only the router calls an adapter: the team/project baggage it sends is trusted and lands on every span here.
-  telemetry.setIncomingBaggage('trust');
-  const config = loadCompatibleAdapterConfig(process.env);
-  const { apiKeyFile, apiKeyEnv } = config.upstream;
-  const apiKey = readProviderKey(
-    { file: apiKeyFile, envName: apiKeyEnv, envValue: apiKeyEnv ? process.env[apiKeyEnv] : undefined },
-    config.requireApiKey,
-  );
-  const server = await startCompatibleAdapter({ config, apiKey });
-  const stop = () =>
-    void server
-      .shutdown()
-      .then(() => telemetry.shutdown()) // last: flushes the spans and metrics of the drained calls
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error(`adapter-openai-compatible shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
-          process.exit(1);
-        },
-      );
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-main().catch((error: unknown) => {
-  console.error(`adapter-openai-compatible failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+// Only the router calls an adapter: the team/project baggage it sends is trusted and lands on every span here.
+telemetry.setIncomingBaggage('trust');
+runAdapterMain<ReturnType<typeof loadCompatibleAdapterConfig>, string | undefined>({
+  name: 'adapter-openai-compatible',
+  loadConfig: loadCompatibleAdapterConfig,
+  requireApiKey: (config) => config.requireApiKey,
+  start: startCompatibleAdapter,
+  flushTelemetry: () => telemetry.shutdown(),
 });

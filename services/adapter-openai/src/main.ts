@@ -1,33 +1,15 @@
-// Composition root of adapter-openai: telemetry first (it must patch @grpc/grpc-js and fetch before
+// Composition root of adapter-openai: telemetry first (it must patch @grpc/grpc-js and node:http before
 // they load), then config → provider key → SDK client → gRPC server; SIGTERM → drain → flush telemetry.
 import { telemetry } from '@switchyard/telemetry/register';
-import { readProviderKey } from '@switchyard/provider-kit';
+import { runAdapterMain } from '@switchyard/provider-kit';
 import { loadOpenAIAdapterConfig } from './config';
 import { startOpenAIAdapter } from './openai-adapter';
 
-async function main(): Promise<void> {
-  // Only the router calls an adapter: the team/project baggage it sends is trusted and lands on every span here.
-  telemetry.setIncomingBaggage('trust');
-  const config = loadOpenAIAdapterConfig(process.env);
-  const { apiKeyFile, apiKeyEnv } = config.upstream;
-  const apiKey = readProviderKey({ file: apiKeyFile, envName: apiKeyEnv, envValue: process.env[apiKeyEnv] });
-  const server = await startOpenAIAdapter({ config, apiKey });
-  const stop = () =>
-    void server
-      .shutdown()
-      .then(() => telemetry.shutdown()) // last: flushes the spans and metrics of the drained calls
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error(`adapter-openai shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
-          process.exit(1);
-        },
-      );
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-main().catch((error: unknown) => {
-  console.error(`adapter-openai failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+// Only the router calls an adapter: the team/project baggage it sends is trusted and lands on every span here.
+telemetry.setIncomingBaggage('trust');
+runAdapterMain({
+  name: 'adapter-openai',
+  loadConfig: loadOpenAIAdapterConfig,
+  start: startOpenAIAdapter,
+  flushTelemetry: () => telemetry.shutdown(),
 });
