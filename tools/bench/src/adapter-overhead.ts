@@ -11,7 +11,7 @@
  *
  *   node_modules/.bin/tsx tools/bench/src/adapter-overhead.ts [--requests 1000] [--concurrency 1,16] [--max-seconds 15]
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
@@ -20,6 +20,9 @@ import OpenAI from 'openai';
 import { common } from '@switchyard/contracts';
 import { createProviderClient } from '@switchyard/sdk';
 import { startAdapterProcess, startFakeAnthropic, startFakeOpenAI, writeWorkspaceTsconfig, type AdapterProcess, type FakeUpstream } from '@switchyard/testing';
+import { writeBenchmarkSection } from './benchmarks-doc';
+import { measureClosedLoop, type Measurement } from './closed-loop';
+import { processCpuMs } from './process-stats';
 
 const repoRoot = resolve(__dirname, '../../..');
 const PROMPT = 'Summarise what a provider adapter does in one sentence.';
@@ -30,20 +33,6 @@ interface Options {
   maxSeconds: number;
   adapters: string[];
   write: boolean;
-}
-
-interface Sample {
-  totalMs: number;
-  firstDeltaMs?: number;
-}
-
-interface Measurement {
-  requests: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  ttftP50?: number;
-  errors: number;
 }
 
 interface Row {
@@ -61,59 +50,6 @@ interface AdapterUnderTest {
   process: AdapterProcess;
   model: string;
   direct: { unary(): Promise<void>; stream(onDelta: () => void): Promise<void> };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-/** Runs `call` up to `requests` times with `concurrency` workers, stopping at the time limit. */
-async function measure(requests: number, concurrency: number, maxSeconds: number, call: (onDelta: () => void) => Promise<void>): Promise<Measurement> {
-  const samples: Sample[] = [];
-  let issued = 0;
-  let errors = 0;
-  const started = performance.now();
-  const deadline = started + maxSeconds * 1000;
-  const worker = async () => {
-    while (issued < requests && performance.now() < deadline) {
-      issued++;
-      const t0 = performance.now();
-      let firstDeltaMs: number | undefined;
-      try {
-        await call(() => {
-          firstDeltaMs ??= performance.now() - t0;
-        });
-        samples.push({ totalMs: performance.now() - t0, firstDeltaMs });
-      } catch {
-        errors++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  const totals = samples.map((s) => s.totalMs).sort((a, b) => a - b);
-  const ttfts = samples.flatMap((s) => (s.firstDeltaMs === undefined ? [] : [s.firstDeltaMs])).sort((a, b) => a - b);
-  return {
-    requests: samples.length,
-    seconds,
-    p50: percentile(totals, 50),
-    p99: percentile(totals, 99),
-    ...(ttfts.length > 0 ? { ttftP50: percentile(ttfts, 50) } : {}),
-    errors,
-  };
-}
-
-/** CPU time (user + system) a process has used, ms, from /proc (Linux). */
-function processCpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // Fields after the command: utime is the 12th, stime the 13th (0-based 11 and 12), in clock ticks (100 Hz).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
 }
 
 async function startAdapters(options: Options, tsconfig: string): Promise<AdapterUnderTest[]> {
@@ -197,14 +133,14 @@ async function benchmark(options: Options): Promise<Row[]> {
         },
       };
       // Warm-up: JIT, connections, tokenizer tables.
-      await measure(100, 4, 10, () => adapter.direct.unary());
-      await measure(100, 4, 10, () => viaAdapter.unary());
-      await measure(50, 4, 10, (d) => viaAdapter.stream(d));
+      await measureClosedLoop(100, 4, 10, () => adapter.direct.unary());
+      await measureClosedLoop(100, 4, 10, () => viaAdapter.unary());
+      await measureClosedLoop(50, 4, 10, (d) => viaAdapter.stream(d));
       for (const mode of ['unary', 'stream'] as const) {
         for (const concurrency of options.concurrency) {
-          const direct = await measure(options.requests, concurrency, options.maxSeconds, (d) => (mode === 'unary' ? adapter.direct.unary() : adapter.direct.stream(d)));
+          const direct = await measureClosedLoop(options.requests, concurrency, options.maxSeconds, (d) => (mode === 'unary' ? adapter.direct.unary() : adapter.direct.stream(d)));
           const cpuBefore = processCpuMs(adapter.process.child.pid);
-          const via = await measure(options.requests, concurrency, options.maxSeconds, (d) => (mode === 'unary' ? viaAdapter.unary() : viaAdapter.stream(d)));
+          const via = await measureClosedLoop(options.requests, concurrency, options.maxSeconds, (d) => (mode === 'unary' ? viaAdapter.unary() : viaAdapter.stream(d)));
           const cpuMs = processCpuMs(adapter.process.child.pid) - cpuBefore;
           const row: Row = { adapter: adapter.name, mode, concurrency, direct, viaAdapter: via, adapterCpuMsPerRequest: cpuMs / Math.max(1, via.requests) };
           rows.push(row);
@@ -285,23 +221,6 @@ function summary(rows: Row[]): string[] {
   ];
 }
 
-/** Replaces (or appends) this benchmark's `## ` section of docs/benchmarks.md. */
-function writeSection(section: string): string {
-  const file = join(repoRoot, 'docs/benchmarks.md');
-  const heading = '## Adapter overhead';
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf(`\n${heading}\n`);
-  let updated: string;
-  if (start === -1) {
-    updated = `${current.trimEnd()}\n\n${section.trimEnd()}\n`;
-  } else {
-    const after = current.indexOf('\n## ', start + 1);
-    updated = `${current.slice(0, start + 1)}${section.trimEnd()}\n${after === -1 ? '' : current.slice(after)}`;
-  }
-  writeFileSync(file, updated);
-  return file;
-}
-
 async function main(): Promise<void> {
   const program = new Command('adapter-overhead')
     .option('--requests <n>', 'requests per scenario', (v) => Number(v), 1000)
@@ -314,7 +233,7 @@ async function main(): Promise<void> {
   const rows = await benchmark(options);
   const section = markdown(rows, options);
   console.log(`\n${section}`);
-  if (options.write) console.log(`\nwrote ${writeSection(section)}`);
+  if (options.write) console.log(`\nwrote ${writeBenchmarkSection('## Adapter overhead', section)}`);
 }
 
 main().catch((error: unknown) => {

@@ -16,7 +16,7 @@
  *   node_modules/.bin/tsx tools/bench/src/edge-overhead.ts [--requests 1000] [--concurrency 1,16] [--max-seconds 15]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,9 @@ import { common, router } from '@switchyard/contracts';
 import { createApiKeyAuthenticator, createApiKeyStore, createLogger, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { createRouterClient, type RouterServiceImplementation } from '@switchyard/sdk';
 import { writeWorkspaceTsconfig } from '@switchyard/testing';
+import { writeBenchmarkSection } from './benchmarks-doc';
+import { measureClosedLoop, type Measurement } from './closed-loop';
+import { processCpuMs } from './process-stats';
 
 const repoRoot = resolve(__dirname, '../../..');
 const PROMPT = 'Summarise what an HTTP edge in front of a model router does in one sentence.';
@@ -42,20 +45,6 @@ interface Options {
   write: boolean;
 }
 
-interface Sample {
-  totalMs: number;
-  firstDeltaMs?: number;
-}
-
-interface Measurement {
-  requests: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  ttftP50?: number;
-  errors: number;
-}
-
 type Mode = 'openai unary' | 'openai stream' | 'anthropic unary' | 'anthropic stream';
 
 interface Row {
@@ -64,62 +53,6 @@ interface Row {
   direct: Measurement;
   viaEdge: Measurement;
   edgeCpuMsPerRequest: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-/** Runs `call` up to `requests` times with `concurrency` workers, stopping at the time limit. */
-async function measure(requests: number, concurrency: number, maxSeconds: number, call: (onDelta: () => void) => Promise<void>): Promise<Measurement> {
-  const samples: Sample[] = [];
-  let issued = 0;
-  let errors = 0;
-  let firstError: unknown;
-  const started = performance.now();
-  const deadline = started + maxSeconds * 1000;
-  const worker = async () => {
-    while (issued < requests && performance.now() < deadline) {
-      issued++;
-      const t0 = performance.now();
-      let firstDeltaMs: number | undefined;
-      try {
-        await call(() => {
-          firstDeltaMs ??= performance.now() - t0;
-        });
-        samples.push({ totalMs: performance.now() - t0, firstDeltaMs });
-      } catch (error) {
-        errors++;
-        firstError ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  if (firstError) console.error(`  ${errors} errors; first: ${String(firstError)}`);
-  const seconds = (performance.now() - started) / 1000;
-  const totals = samples.map((s) => s.totalMs).sort((a, b) => a - b);
-  const ttfts = samples.flatMap((s) => (s.firstDeltaMs === undefined ? [] : [s.firstDeltaMs])).sort((a, b) => a - b);
-  return {
-    requests: samples.length,
-    seconds,
-    p50: percentile(totals, 50),
-    p99: percentile(totals, 99),
-    ...(ttfts.length > 0 ? { ttftP50: percentile(ttfts, 50) } : {}),
-    errors,
-  };
-}
-
-/** CPU time (user + system) a process has used, ms, from /proc (Linux). */
-function processCpuMs(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // Fields after the command: utime is the 12th, stime the 13th (0-based 11 and 12), in clock ticks (100 Hz).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
 }
 
 /** An echo RouterService that answers at once: a fixed reply, streamed one word per delta. */
@@ -231,15 +164,15 @@ async function benchmark(options: Options): Promise<Row[]> {
     // requests; too short a warm-up shows up as extra latency in whichever scenario runs first),
     // connections, both SDKs.
     for (let round = 0; round < 2; round++) {
-      await measure(300, 4, 10, () => direct.unary());
-      await measure(300, 4, 10, (d) => direct.stream(d));
-      for (const call of Object.values(viaEdge)) await measure(300, 4, 10, call);
+      await measureClosedLoop(300, 4, 10, () => direct.unary());
+      await measureClosedLoop(300, 4, 10, (d) => direct.stream(d));
+      for (const call of Object.values(viaEdge)) await measureClosedLoop(300, 4, 10, call);
     }
     for (const mode of Object.keys(viaEdge) as Mode[]) {
       for (const concurrency of options.concurrency) {
-        const straight = await measure(options.requests, concurrency, options.maxSeconds, (d) => (mode.endsWith('stream') ? direct.stream(d) : direct.unary()));
+        const straight = await measureClosedLoop(options.requests, concurrency, options.maxSeconds, (d) => (mode.endsWith('stream') ? direct.stream(d) : direct.unary()));
         const cpuBefore = processCpuMs(edge.child.pid);
-        const via = await measure(options.requests, concurrency, options.maxSeconds, viaEdge[mode]);
+        const via = await measureClosedLoop(options.requests, concurrency, options.maxSeconds, viaEdge[mode]);
         const cpuMs = processCpuMs(edge.child.pid) - cpuBefore;
         const row: Row = { mode, concurrency, direct: straight, viaEdge: via, edgeCpuMsPerRequest: cpuMs / Math.max(1, via.requests) };
         rows.push(row);
@@ -314,23 +247,6 @@ function summary(rows: Row[]): string[] {
   ];
 }
 
-/** Replaces (or appends) this benchmark's `## ` section of docs/benchmarks.md. */
-function writeSection(section: string): string {
-  const file = join(repoRoot, 'docs/benchmarks.md');
-  const heading = '## HTTP edge overhead';
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf(`\n${heading}\n`);
-  let updated: string;
-  if (start === -1) {
-    updated = `${current.trimEnd()}\n\n${section.trimEnd()}\n`;
-  } else {
-    const after = current.indexOf('\n## ', start + 1);
-    updated = `${current.slice(0, start + 1)}${section.trimEnd()}\n${after === -1 ? '' : current.slice(after)}`;
-  }
-  writeFileSync(file, updated);
-  return file;
-}
-
 async function main(): Promise<void> {
   const program = new Command('edge-overhead')
     .option('--requests <n>', 'requests per scenario', (v) => Number(v), 1000)
@@ -345,7 +261,7 @@ async function main(): Promise<void> {
   const rows = await benchmark(options);
   const section = markdown(rows, options);
   console.log(`\n${section}`);
-  if (options.write) console.log(`\nwrote ${writeSection(section)}`);
+  if (options.write) console.log(`\nwrote ${writeBenchmarkSection('## HTTP edge overhead', section)}`);
 }
 
 main().catch((error: unknown) => {

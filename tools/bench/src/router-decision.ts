@@ -9,10 +9,10 @@
  *   node_modules/.bin/tsx tools/bench/src/router-decision.ts [--decisions 20000] [--no-write]
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { writeBenchmarkSection } from './benchmarks-doc';
 
 const repoRoot = resolve(__dirname, '../../..');
 const HEADING = '## Router decision time and usage outbox';
@@ -96,22 +96,6 @@ function render(m: Measurements, decisions: number): string {
   return lines.join('\n');
 }
 
-/** Replaces (or appends) this benchmark's section of docs/benchmarks.md. */
-function writeSection(markdown: string): string {
-  const file = join(repoRoot, 'docs/benchmarks.md');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf(`\n${HEADING}\n`);
-  let updated: string;
-  if (start === -1) {
-    updated = `${current.trimEnd()}\n\n${markdown.trimEnd()}\n`;
-  } else {
-    const after = current.indexOf('\n## ', start + 1);
-    updated = `${current.slice(0, start + 1)}${markdown.trimEnd()}\n${after === -1 ? '' : current.slice(after)}`;
-  }
-  writeFileSync(file, updated);
-  return file;
-}
-
 async function main(): Promise<void> {
   const options = new Command()
     .option('--decisions <n>', 'timed decisions per classifier', (v) => Number(v), 20_000)
@@ -121,7 +105,7 @@ async function main(): Promise<void> {
   const measurements = await runMeasurements(options.decisions);
   const markdown = render(measurements, options.decisions);
   console.log(markdown);
-  if (options.write) console.log(`\nwrote ${writeSection(markdown)}`);
+  if (options.write) console.log(`\nwrote ${writeBenchmarkSection(HEADING, markdown)}`);
 }
 
 main().catch((error: unknown) => {
