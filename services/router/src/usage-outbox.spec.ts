@@ -2,10 +2,10 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { billing } from '@switchyard/contracts';
 import { SwitchyardError } from '@switchyard/sdk';
 import { status } from '@grpc/grpc-js';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openUsageOutbox, type UsageOutbox } from './usage-outbox';
+import { openUsageOutbox, type OutboxBatch, type OutboxPosition, type UsageOutbox } from './usage-outbox';
 import { conflictRequestId, createUsageShipper, traceLinksMetadata } from './usage-shipper';
 
 const traceparent = (i: number) => `00-${'4bf92f3577b34da6a3ce929d0e0e47'}${String(i).padStart(2, '0')}-00f067aa0ba902b7-01`;
@@ -31,6 +31,13 @@ async function readAll(outbox: UsageOutbox): Promise<string[]> {
   return ids;
 }
 
+/** Copies an outbox directory as it is at this instant: what a SIGKILL now would leave on disk. */
+function snapshotOf(dir: string): string {
+  const copy = mkdtempSync(join(tmpdir(), 'router-outbox-crashed-'));
+  for (const name of readdirSync(dir)) copyFileSync(join(dir, name), join(copy, name));
+  return copy;
+}
+
 describe('usage outbox', () => {
   let dir: string;
   beforeEach(() => {
@@ -43,7 +50,7 @@ describe('usage outbox', () => {
     await Promise.all([1, 2, 3].map((i) => outbox.append(record(i))));
     expect(await readAll(outbox)).toEqual(['req-1', 'req-2', 'req-3']);
     const first = (await outbox.readBatch(2))!;
-    await outbox.acknowledge(first.end, 2);
+    outbox.acknowledge(first.end, 2);
     expect(outbox.stats().backlog).toBe(1);
     await outbox.close();
 
@@ -132,13 +139,77 @@ describe('usage outbox', () => {
       const batch = await outbox.readBatch(50, from);
       if (!batch) break;
       total += batch.records.length;
-      await outbox.acknowledge(batch.end, batch.records.length);
+      outbox.acknowledge(batch.end, batch.records.length);
       from = batch.end;
     }
     expect(total).toBe(300);
     expect(outbox.stats().backlog).toBe(0);
+    await outbox.close(); // the acknowledged position is on disk, and the segments before it are gone
     expect(segments().length).toBeLessThanOrEqual(2);
+    const reopened = await openUsageOutbox({ dir });
+    expect(reopened.stats().recovered).toBe(0);
+    await reopened.close();
+  });
+
+  it('coalesces acknowledgements: one write in flight, only the newest position waits, and close makes it durable', async () => {
+    const outbox = await openUsageOutbox({ dir });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => outbox.append(record(i))));
+    const ends: OutboxPosition[] = [];
+    let from;
+    for (let i = 0; i < 100; i++) {
+      const batch = await outbox.readBatch(1, from);
+      if (!batch) break;
+      ends.push(batch.end);
+      from = batch.end;
+    }
+    expect(ends).toHaveLength(50);
+    for (const end of ends) outbox.acknowledge(end, 1);
+    expect(outbox.stats()).toMatchObject({ backlog: 0, acknowledged: 50, acknowledgedBatches: 50 });
     await outbox.close();
+    // The first position is written at once; the other 49 leave only the newest waiting for the next write.
+    expect(outbox.stats().ackWrites).toBeGreaterThanOrEqual(1);
+    expect(outbox.stats().ackWrites).toBeLessThanOrEqual(2);
+    expect(JSON.parse(readFileSync(join(dir, 'acked.json'), 'utf8'))).toEqual(ends.at(-1));
+    const reopened = await openUsageOutbox({ dir });
+    expect(reopened.stats().recovered).toBe(0);
+    await reopened.close();
+  });
+
+  it('redelivers what was acknowledged but not yet written at a crash, from segments kept until the write', async () => {
+    const segments = (at: string) => readdirSync(at).filter((f) => f.startsWith('seg-'));
+    const outbox = await openUsageOutbox({ dir, segmentBytes: 4096 });
+    for (let group = 0; group < 15; group++) await Promise.all(Array.from({ length: 20 }, (_, i) => outbox.append(record(group * 20 + i))));
+    expect(segments(dir).length).toBeGreaterThan(3);
+    const first = (await outbox.readBatch(50))!;
+    outbox.acknowledge(first.end, first.records.length);
+    await outbox.close(); // this position is on disk
+    const undelivered = Array.from({ length: 300 }, (_, i) => `req-${i}`).slice(first.records.length);
+
+    const running = await openUsageOutbox({ dir, segmentBytes: 4096 });
+    const batches: OutboxBatch[] = [];
+    let from;
+    for (let i = 0; i < 100; i++) {
+      const batch = await running.readBatch(60, from);
+      if (!batch) break;
+      batches.push(batch);
+      from = batch.end;
+    }
+    expect(batches.flatMap((b) => b.records.map((r) => r.requestId))).toEqual(undelivered);
+    // Billing took all of them; the acknowledgements are in memory and their write has not run yet.
+    for (const batch of batches) running.acknowledge(batch.end, batch.records.length);
+    const crashed = snapshotOf(dir);
+    try {
+      const afterCrash = await openUsageOutbox({ dir: crashed });
+      expect(afterCrash.stats().recovered).toBe(undelivered.length);
+      expect(await readAll(afterCrash)).toEqual(undelivered);
+      await afterCrash.close();
+    } finally {
+      rmSync(crashed, { recursive: true, force: true });
+    }
+
+    // Without the crash the write lands, and the segments before it go.
+    await running.close();
+    expect(segments(dir).length).toBeLessThanOrEqual(2);
     const reopened = await openUsageOutbox({ dir });
     expect(reopened.stats().recovered).toBe(0);
     await reopened.close();
@@ -239,6 +310,51 @@ describe('usage shipper', () => {
     expect(fake.ledger.size).toBe(10);
     await shipper.stop();
     await second.close();
+  });
+
+  describe('batching (fake timers: the test decides when the linger ends)', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval'] }));
+    afterEach(() => jest.useRealTimers());
+
+    /** Lets real I/O run until the shipper sleeps on a (fake) timer; false if it has not after 5 s. */
+    async function untilShipperSleeps(): Promise<boolean> {
+      const deadline = Date.now() + 5000;
+      while (jest.getTimerCount() === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+      return jest.getTimerCount() > 0;
+    }
+
+    it('sends a full batch at once, and lingers after a partial one so batches grow under steady load', async () => {
+      const outbox = await openUsageOutbox({ dir });
+      const sizes: number[] = [];
+      let next = 0;
+      const arrive = (count: number) => Promise.all(Array.from({ length: count }, () => outbox.append(record(next++))));
+      let arrivalsDuringCall = 0;
+      const billingStub = {
+        async recordUsage(request: { records?: billing.UsageRecord[] }) {
+          const records = request.records ?? [];
+          sizes.push(records.length);
+          await arrive(arrivalsDuringCall);
+          return create(billing.RecordUsageResponseSchema, { results: records.map((r) => ({ requestId: r.requestId, status: billing.RecordStatus.RECORDED })) });
+        },
+      };
+      const shipper = createUsageShipper({ outbox, billing: billingStub, batchSize: 8, partialLingerMs: 10 });
+      await arrive(20);
+      shipper.start();
+      expect(await untilShipperSleeps()).toBe(true);
+      expect(sizes).toEqual([8, 8, 4]);
+
+      // Steady load: 2 records arrive during each call and 3 while the shipper lingers.
+      arrivalsDuringCall = 2;
+      for (let round = 0; round < 3; round++) {
+        await arrive(3);
+        jest.advanceTimersByTime(10);
+        expect(await untilShipperSleeps()).toBe(true);
+      }
+      expect(sizes).toEqual([8, 8, 4, 3, 5, 5]);
+      expect(outbox.stats()).toMatchObject({ acknowledged: 33, acknowledgedBatches: 6 });
+      await shipper.stop();
+      await outbox.close();
+    });
   });
 
   it('records a reused request id with new content under a derived id, and dead-letters rejected rows', async () => {

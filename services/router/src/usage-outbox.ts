@@ -4,6 +4,7 @@
  * Layout of `dir`:
  *   seg-000000000001.log   segment files; each record is [u32 LE length][u32 LE crc32][UsageRecord protobuf]
  *   acked.json             {"segment": n, "offset": bytes}: everything before it was acknowledged by billing
+ *                          (written in the background, coalesced; see createAckFile)
  *   dead-letter.jsonl      rows billing rejected for good (never retried), for an operator
  *   LOCK                   the owning process's pid: one router per outbox directory
  *
@@ -21,8 +22,8 @@
 import { fromBinary, toBinary, toJsonString } from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { billing } from '@switchyard/contracts';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, openSync, closeSync, fsyncSync, writeFileSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -52,6 +53,10 @@ export interface OutboxStats {
   backlog: number;
   /** Records acknowledged since open. */
   acknowledged: number;
+  /** Batches acknowledged since open: one per RecordUsage delivery (acknowledged / acknowledgedBatches = records per call). */
+  acknowledgedBatches: number;
+  /** Writes of acked.json since open; coalesced, so under load far fewer than acknowledgedBatches. */
+  ackWrites: number;
   /** Rows billing rejected for good since open. */
   deadLettered: number;
   /** Records recovered from disk at open (not yet acknowledged then). */
@@ -76,20 +81,25 @@ export interface UsageOutbox {
   append(record: billing.UsageRecord, traceparent?: string): Promise<void>;
   /** Up to `maxRecords` unacknowledged durable records after `from` (default: the acknowledged offset). */
   readBatch(maxRecords: number, from?: OutboxPosition): Promise<OutboxBatch | undefined>;
-  /** Marks everything before `end` delivered; `count` records leave the backlog. Deletes finished segments. */
-  acknowledge(end: OutboxPosition, count: number): Promise<void>;
+  /**
+   * Marks everything before `end` delivered; `count` records leave the backlog at once. The position
+   * reaches disk in the background (coalesced with later ones), and segments before it are deleted
+   * once it is there; `close` waits for it and fsyncs it.
+   */
+  acknowledge(end: OutboxPosition, count: number): void;
   /** Records a row billing rejected for good, with the reason. */
   deadLetter(record: billing.UsageRecord, reason: string): void;
   /** Resolves when new records become durable (or the signal aborts). */
   waitForRecords(signal?: AbortSignal): Promise<void>;
   stats(): OutboxStats;
-  /** Flushes queued appends and closes the active segment. */
+  /** Flushes queued appends, closes the active segment, and makes the newest acknowledged position durable. */
   close(): Promise<void>;
 }
 
 const FRAME_HEADER = 8;
 const MAX_RECORD_BYTES = 1024 * 1024;
 const SEGMENT_PATTERN = /^seg-(\d{12})\.log$/;
+const ACK_FILE = 'acked.json';
 const segmentName = (seq: number) => `seg-${String(seq).padStart(12, '0')}.log`;
 // UsageRecord has no traceparent field (yet): the outbox stores it under the largest legal field
 // number, which no schema revision will reach, and strips it on read.
@@ -147,13 +157,78 @@ function scanValid(bytes: Buffer, from: number): { end: number; count: number } 
   return { end: offset, count };
 }
 
-function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsyncs a file or directory (a directory: so the entries created or renamed in it survive a power loss). */
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
-    fsyncSync(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
+}
+
+const samePosition = (a: OutboxPosition, b: OutboxPosition | undefined) => a.segment === b?.segment && a.offset === b.offset;
+
+/** acked.json, kept off the request path. */
+interface AckFile {
+  /** Writes `position` in the background; a write already queued is replaced by it. */
+  save(position: OutboxPosition): void;
+  /** Writes `position` (if not yet written) and fsyncs it and the directory; resolves when done. */
+  persist(position: OutboxPosition): Promise<void>;
+  writes(): number;
+}
+
+/**
+ * The acknowledged position on disk, written off the event loop and coalesced: one write in flight
+ * at a time, and while it runs only the newest position waits for the next. A write is a temp file
+ * + rename (atomic) without fsync: a position a crash loses only makes the next start redeliver,
+ * which billing deduplicates. `onSaved` runs after each write, so whatever it deletes lies behind a
+ * position that is on disk.
+ */
+function createAckFile(dir: string, onSaved: (position: OutboxPosition) => Promise<void>, logger?: Logger): AckFile {
+  const file = join(dir, ACK_FILE);
+  let written: OutboxPosition | undefined;
+  let next: { position: OutboxPosition; durable: boolean } | undefined;
+  let running: Promise<void> | undefined;
+  let writes = 0;
+
+  const store = async (position: OutboxPosition, durable: boolean) => {
+    if (!samePosition(position, written)) {
+      const tmp = `${file}.tmp`;
+      await writeFile(tmp, JSON.stringify(position), { flush: durable });
+      await rename(tmp, file);
+      written = position;
+      writes++;
+    } else if (durable) {
+      await syncPath(file);
+    }
+    if (durable) await syncPath(dir);
+    await onSaved(position);
+  };
+
+  const drain = async () => {
+    while (next) {
+      const { position, durable } = next;
+      next = undefined;
+      try {
+        await store(position, durable);
+      } catch (error) {
+        logger?.warn({ err: (error as Error).message }, 'outbox ack write failed; a restart would redeliver from the previous position (billing deduplicates)');
+      }
+    }
+    running = undefined;
+  };
+
+  const enqueue = (position: OutboxPosition, durable: boolean) => {
+    next = { position, durable: durable || (next?.durable ?? false) };
+    return (running ??= drain());
+  };
+
+  return {
+    save: (position) => void enqueue(position, false),
+    persist: async (position) => enqueue(position, true),
+    writes: () => writes,
+  };
 }
 
 /**
@@ -165,7 +240,6 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
   const segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
   mkdirSync(dir, { recursive: true });
   const releaseLock = lockDirectory(dir);
-  const ackFile = join(dir, 'acked.json');
   const deadLetterFile = join(dir, 'dead-letter.jsonl');
 
   const segments = readdirSync(dir)
@@ -176,7 +250,7 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
 
   let acked: OutboxPosition = { segment: segments[0] ?? 1, offset: 0 };
   try {
-    const parsed = JSON.parse(readFileSync(ackFile, 'utf8')) as OutboxPosition;
+    const parsed = JSON.parse(readFileSync(join(dir, ACK_FILE), 'utf8')) as OutboxPosition;
     if (Number.isSafeInteger(parsed.segment) && Number.isSafeInteger(parsed.offset)) acked = parsed;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger?.warn({ err: (error as Error).message }, 'outbox ack file unreadable; redelivering every segment (billing deduplicates)');
@@ -210,13 +284,23 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
   let activeSeq = (segments.at(-1) ?? 0) + 1;
   let activeSize = 0;
   let active: FileHandle = await open(join(dir, segmentName(activeSeq)), 'a');
-  fsyncDirectory(dir);
+  await syncPath(dir);
 
   let pending: PendingAppend[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;
   let waiters: Array<() => void> = [];
-  const counters = { appended: 0, fsyncs: 0, acknowledged: 0, deadLettered: 0 };
+  const counters = { appended: 0, fsyncs: 0, acknowledged: 0, acknowledgedBatches: 0, deadLettered: 0 };
+
+  /** Deletes the closed segments that lie wholly before an acknowledged position already on disk. */
+  const deleteDeliveredSegments = async (saved: OutboxPosition) => {
+    for (const seq of [...closedEnds.keys()]) {
+      if (seq >= saved.segment) continue;
+      closedEnds.delete(seq);
+      await unlink(join(dir, segmentName(seq))).catch(() => undefined); // already gone
+    }
+  };
+  const ackFile = createAckFile(dir, deleteDeliveredSegments, logger);
 
   const rotate = async () => {
     await active.close();
@@ -224,7 +308,7 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
     activeSeq++;
     activeSize = 0;
     active = await open(join(dir, segmentName(activeSeq)), 'a');
-    fsyncDirectory(dir);
+    await syncPath(dir);
   };
 
   const writeAll = async (buffer: Buffer) => {
@@ -321,30 +405,12 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       }
     },
 
-    async acknowledge(end, count) {
+    acknowledge(end, count) {
       acked = { ...end };
       backlog = Math.max(0, backlog - count);
       counters.acknowledged += count;
-      // Not strictly needed for correctness (a lost ack only causes harmless redelivery), but it keeps redelivery small.
-      const tmp = `${ackFile}.tmp`;
-      const fd = openSync(tmp, 'w');
-      try {
-        writeFileSync(fd, JSON.stringify(acked));
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, ackFile);
-      for (const seq of [...closedEnds.keys()]) {
-        if (seq < acked.segment) {
-          closedEnds.delete(seq);
-          try {
-            unlinkSync(join(dir, segmentName(seq)));
-          } catch {
-            // already gone
-          }
-        }
-      }
+      counters.acknowledgedBatches++;
+      ackFile.save(acked);
     },
 
     deadLetter(record, reason) {
@@ -371,7 +437,7 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       });
     },
 
-    stats: () => ({ ...counters, backlog, recovered }),
+    stats: () => ({ ...counters, ackWrites: ackFile.writes(), backlog, recovered }),
 
     async close() {
       closed = true;
@@ -383,6 +449,7 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       } else {
         closedEnds.set(activeSeq, activeSize);
       }
+      if (counters.acknowledgedBatches > 0) await ackFile.persist(acked);
       const wake = waiters;
       waiters = [];
       for (const w of wake) w();

@@ -19,8 +19,14 @@ export interface UsageShipperOptions {
   billing: Pick<BillingServiceClient, 'recordUsage'>;
   /** Records per RecordUsage call (billing accepts at most 1000); default 200. */
   batchSize?: number;
-  /** After the first new record, wait this long for more before sending, ms; default 20. */
+  /** When the outbox was empty: after the first new record, wait this long for more before sending, ms; default 20. */
   lingerMs?: number;
+  /**
+   * After delivering a batch smaller than batchSize, wait this long before reading the next, ms;
+   * default 10. Under steady load the outbox is rarely empty, so without this pause each call would
+   * carry only the records that arrived during the previous one. A full batch goes at once.
+   */
+  partialLingerMs?: number;
   /** Backoff after a failed delivery: first and largest delay, ms; defaults 100 and 5000. */
   retryInitialMs?: number;
   retryMaxMs?: number;
@@ -84,6 +90,7 @@ export function createUsageShipper(options: UsageShipperOptions): UsageShipper {
   const { outbox, logger } = options;
   const batchSize = options.batchSize ?? 200;
   const lingerMs = options.lingerMs ?? 20;
+  const partialLingerMs = options.partialLingerMs ?? 10;
   const retryInitialMs = options.retryInitialMs ?? 100;
   const retryMaxMs = options.retryMaxMs ?? 5000;
   const timeoutMs = options.deliveryTimeoutMs ?? 10_000;
@@ -122,7 +129,7 @@ export function createUsageShipper(options: UsageShipperOptions): UsageShipper {
     while (!controller.signal.aborted) {
       try {
         await deliver(batch.records, batch.traceparents);
-        await outbox.acknowledge(batch.end, batch.records.length);
+        outbox.acknowledge(batch.end, batch.records.length);
         return;
       } catch (error) {
         if (controller.signal.aborted) return;
@@ -151,6 +158,7 @@ export function createUsageShipper(options: UsageShipperOptions): UsageShipper {
         continue;
       }
       await shipBatch(batch);
+      if (batch.records.length < batchSize && partialLingerMs > 0) await sleep(partialLingerMs, controller.signal);
     }
   };
 
