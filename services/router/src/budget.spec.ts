@@ -29,7 +29,7 @@ describe('budget gate', () => {
     const granted = await gate.reserve(hold('acme', 'b-1', 0n));
     expect(granted).toMatchObject({ checked: true });
     expect(billing.state.holds.get(granted.reservationId)?.amount).toBe(1n); // a zero estimate still checks the budget
-    gate.release(granted.reservationId);
+    void gate.release(granted);
     for (let i = 0; i < 50 && billing.state.holds.get(granted.reservationId)?.state === 'held'; i++) await new Promise((r) => setTimeout(r, 10));
     expect(billing.state.holds.get(granted.reservationId)?.state).toBe('settled');
   });

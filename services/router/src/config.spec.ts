@@ -19,6 +19,16 @@ describe('router config', () => {
     expect(config.circuit).toEqual({ consecutiveFailures: 5, halfOpenAfterMs: 10_000 });
   });
 
+  it('leases budget by default, and refuses a lease that would expire before its term ends', () => {
+    const env = { SWITCHYARD_BILLING__API_KEY: 'sy_0123456789_secretsecretsecretsecret' };
+    const config = loadConfig(routerConfigSchema, { file, env, envPrefix: 'SWITCHYARD_' });
+    expect(config.budget.lease).toEqual({ enabled: true, requests: 100, minNanosUsd: 100_000_000, headroom: 20, minRequests: 10, termMs: 30_000, ttlMs: 300_000 });
+    const off = loadConfig(routerConfigSchema, { file, env: { ...env, SWITCHYARD_BUDGET__LEASE__ENABLED: 'false' }, envPrefix: 'SWITCHYARD_' });
+    expect(off.budget.lease.enabled).toBe(false);
+    const short = { ...env, SWITCHYARD_BUDGET__LEASE__TERM_MS: '60000', SWITCHYARD_BUDGET__LEASE__TTL_MS: '60000' };
+    expect(() => loadConfig(routerConfigSchema, { file, env: short, envPrefix: 'SWITCHYARD_' })).toThrow(/budget\.lease\.ttlMs/);
+  });
+
   it('names the bad key', () => {
     expect(() => loadConfig(routerConfigSchema, { file, env: { SWITCHYARD_BUDGET__FAILURE_MODE: 'sometimes' }, envPrefix: 'SWITCHYARD_' })).toThrow(ConfigError);
     expect(() => loadConfig(routerConfigSchema, { file, env: { SWITCHYARD_BUDGET__FAILURE_MODE: 'sometimes' }, envPrefix: 'SWITCHYARD_' })).toThrow(/budget\.failureMode/);

@@ -41,6 +41,28 @@ const adapterSchema = z.object({
   tls: clientTlsSchema.optional(),
 });
 
+const budgetLeaseSchema = z
+  .object({
+    /** Admit requests with router-made ids under leases; false: every request takes its own hold. */
+    enabled: z.boolean().default(true),
+    /** A lease holds this many estimates of the request that takes it… */
+    requests: z.number().int().min(1).default(100),
+    /** …and at least this much, nano-USD (default $0.10). */
+    minNanosUsd: z.number().int().nonnegative().default(100_000_000),
+    /** A lease is at most the remaining budget / headroom: leasing stops well before the budget's edge. */
+    headroom: z.number().int().min(2).default(20),
+    /** No lease smaller than this many estimates of the request: then every request takes its own hold. */
+    minRequests: z.number().int().min(1).default(10),
+    /** How long one lease admits requests, ms; a new one is asked for at half of it (or half its amount). */
+    termMs: z.number().int().min(100).default(30_000),
+    /**
+     * The lease's hold lifetime in billing, ms: its term plus the longest hold a request under it needs
+     * (the request's deadline + 60 s); requests that need longer take their own hold. The backstop after a crash.
+     */
+    ttlMs: z.number().int().min(1000).max(23 * 3600_000).default(300_000),
+  })
+  .refine((lease) => lease.ttlMs > lease.termMs, { message: 'must be longer than termMs', path: ['ttlMs'] });
+
 /**
  * The router's configuration: a YAML file plus `SWITCHYARD_*` environment overrides
  * (see @switchyard/config), e.g. `SWITCHYARD_BILLING__API_KEY`, `SWITCHYARD_OUTBOX__DIR`.
@@ -53,7 +75,7 @@ const adapterSchema = z.object({
  *   - { name: openai-default, address: 127.0.0.1:50061 }
  * billing: { address: 127.0.0.1:50071, apiKey: sy_..._... }
  * outbox: { dir: .switchyard/router-outbox }
- * budget: { failureMode: failOpen }
+ * budget: { failureMode: failOpen, lease: { enabled: true } }
  * # optional TLS: tls: { certFile, keyFile, clientCaFile } for the router's port; adapters[].tls,
  * # billing.tls, evaluator.tls: { caFile, certFile, keyFile, serverName } for its calls
  * ```
@@ -117,6 +139,11 @@ export const routerConfigSchema = z.object({
       breakerThreshold: z.number().int().positive().default(5),
       /** How long billing is treated as down before the next reservation probes it, ms. */
       breakerHalfOpenMs: z.number().int().positive().default(5000),
+      /**
+       * Budget leases (docs/router.md, "Budget leases"): one ReserveBudget covers many requests whose id
+       * the router made up, admitted in memory. Near a budget's edge every request takes its own hold.
+       */
+      lease: budgetLeaseSchema.prefault({}),
     })
     .prefault({}),
   /**

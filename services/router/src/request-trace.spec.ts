@@ -327,6 +327,22 @@ describe('router → adapter-openai → upstream in one trace (real processes, O
     expect(latest(metrics, 'switchyard.outbox.depth')?.points[0]?.value).toEqual(expect.any(Number));
   });
 
+  it('records a request admitted under a budget lease on budget.reserve, without a call to billing', async () => {
+    // The key's first request without a request id takes its own hold, the second the lease, the third is admitted in memory.
+    const traceIds = ['6bf92f3577b34da6a3ce929d0e0e4731', '6bf92f3577b34da6a3ce929d0e0e4732', '6bf92f3577b34da6a3ce929d0e0e4733'];
+    for (const traceId of traceIds) {
+      const response = await client.generate({ messages: [chatMessage('user', 'hello there')], context: { project: 'leased' } }, { metadata: caller(traceId) });
+      costs.push(must(response.cost, 'cost').nanosUsd);
+    }
+    const spans = await traceSpans(traceIds[2]!, (s) => s.some(router('switchyard.router.v1.RouterService/Generate')));
+    const reserve = one(spans, router('budget.reserve'), 'budget.reserve');
+    const leaseId = reserve.attributes['switchyard.budget.lease_id'];
+    expect(reserve.attributes).toMatchObject({ 'switchyard.budget.lease': true, 'switchyard.budget.lease_id': expect.stringMatching(/^lease:/), 'switchyard.budget.held_nanos_usd': expect.any(Number) });
+    expect(reserve.attributes['switchyard.budget.reservation_id']).toBeUndefined();
+    expect(spans.filter(router('switchyard.billing.v1.BillingService/ReserveBudget'))).toEqual([]);
+    expect([...billing.state.holds.values()].find((h) => h.requestId === leaseId)?.state).toBe('held');
+  });
+
   it('puts no prompt or completion text in any span or log line of either process', async () => {
     expect(upstream.requests.filter((r) => toJson(r.body).includes(MARKER)).length).toBeGreaterThanOrEqual(4);
     const everything = toJson(receiver.spans);

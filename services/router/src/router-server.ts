@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { createAdapterPool, type AdapterPool } from './adapter-pool';
 import { createApiKeyService } from './api-key-service';
 import { createBudgetGate } from './budget';
+import { usageDeliveryOf } from './budget-lease';
 import { clientConnectionOptions } from './client-credentials';
 import type { RouterConfig } from './config';
 import { createLatencyTracker } from './latency-tracker';
@@ -51,7 +52,8 @@ export interface RunningRouter {
   readonly policy: PolicySource;
   /**
    * Graceful stop: health NOT_SERVING → drain in-flight calls (grace) → give the shipper up to
-   * `flushMs` to deliver the outbox → close. Undelivered usage stays on disk for the next start.
+   * `flushMs` to deliver the outbox → return budget leases (up to `flushMs`) → close. Undelivered
+   * usage stays on disk for the next start.
    */
   shutdown(options?: { graceMs?: number; flushMs?: number }): Promise<void>;
 }
@@ -89,6 +91,9 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     breakerHalfOpenMs: config.budget.breakerHalfOpenMs,
     logger,
     onUnchecked: (teamId) => hooks?.onBudgetUnchecked?.(teamId),
+    lease: config.budget.lease.enabled
+      ? { settings: { ...config.budget.lease, minNanosUsd: BigInt(config.budget.lease.minNanosUsd) }, delivery: usageDeliveryOf(outbox) }
+      : undefined,
   });
   const prices = createPriceSource({
     shipped: options.shippedPrices ?? defaultPriceCatalog(),
@@ -189,6 +194,8 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
         quality.close();
         const flushed = await shipper.drain(shutdownOptions.flushMs ?? 5000);
         if (!flushed) logger.warn({ backlog: outbox.stats().backlog }, 'usage not yet delivered to billing stays in the outbox for the next start');
+        // Leases whose usage billing now has go back; the others expire by their TTL in billing.
+        await budget.close(shutdownOptions.flushMs ?? 5000);
         await shipper.stop();
         stopObservingOutbox?.();
         await outbox.close();

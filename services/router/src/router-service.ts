@@ -33,6 +33,7 @@ import {
 import type { Logger } from 'pino';
 import { AttemptFailure, CircuitOpenError, type AdapterPool } from './adapter-pool';
 import type { BudgetGate, BudgetHold } from './budget';
+import { BUDGET_LEASE_ATTRIBUTE, BUDGET_LEASE_ID_ATTRIBUTE } from './budget-lease';
 import type { LatencyTracker } from './latency-tracker';
 import type { OnlineSampler } from './online-sampler';
 import type { ModelCatalog } from './model-catalog';
@@ -292,6 +293,11 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       return p;
     });
 
+  /**
+   * Holds the request's estimated maximum cost. A request whose id the router made up may be admitted
+   * under a budget lease, in memory; a caller's request id keeps its own hold, which is also how billing
+   * refuses an id another replica already served (AIP-155).
+   */
   const reserve = (p: RoutePlan, request: RoutedRequest, deadlineAt: number): Promise<BudgetHold> =>
     withSpan(SPAN_BUDGET_RESERVE, NO_ATTRIBUTES, async (span) => {
       const hold = await budget.reserve({
@@ -300,15 +306,20 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
         project: request.context?.project ?? '',
         amountNanos: p.choice.estimatedMaxCostNanos,
         ttlMs: Math.max(0, deadlineAt - Date.now()) + 60_000,
+        leasable: !request.context?.requestId,
       });
-      if (span.isRecording()) span.setAttributes(budgetAttributes({ reservationId: hold.reservationId, heldNanosUsd: hold.checked ? hold.heldNanos : undefined }));
+      if (span.isRecording()) {
+        span.setAttributes(budgetAttributes({ reservationId: hold.reservationId, heldNanosUsd: hold.checked ? hold.heldNanos : undefined }));
+        if (hold.lease) span.setAttributes({ [BUDGET_LEASE_ATTRIBUTE]: true, [BUDGET_LEASE_ID_ATTRIBUTE]: hold.lease.leaseId });
+      }
       return hold;
     });
 
-  /** Gives an unused hold back (nothing was consumed), in the background, inside a budget.settle span. */
+  /** Gives an unused hold back (nothing was consumed): to its lease at once, or to billing in the background inside a budget.settle span. */
   const release = (hold: BudgetHold) => {
+    if (hold.lease) return void budget.release(hold);
     if (!hold.reservationId) return;
-    void withSpan(SPAN_BUDGET_SETTLE, budgetAttributes({ reservationId: hold.reservationId }), () => budget.release(hold.reservationId));
+    void withSpan(SPAN_BUDGET_SETTLE, budgetAttributes({ reservationId: hold.reservationId }), () => budget.release(hold));
   };
 
   /** The traceparent stored with the request's usage row (billing's ingest span links to it): the server span's. */
@@ -360,7 +371,8 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
   /**
    * Appends to the durable outbox; a reply that cannot be accounted for is not returned. The row
    * carries the reservation id and billing settles the hold when it records the row, so this is
-   * the router's side of the settlement: the budget.settle span.
+   * the router's side of the settlement: the budget.settle span. (Under a lease the row carries no
+   * reservation id: billing adds its cost to spent, and the lease is returned once billing has it.)
    */
   const account = (record: billing.UsageRecord, traceparent: string | undefined) =>
     withSpan(SPAN_BUDGET_SETTLE, budgetAttributes({ reservationId: record.reservationId }), async () => {
@@ -657,6 +669,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
         finish(summary(status.CANCELLED, { usage, costNanos: cost.nanosUsd }));
       }
       attemptSpan?.end();
+      budget.finish(hold);
     }
   }
 
@@ -826,6 +839,9 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       const code = error instanceof ServiceFailure ? error.code : status.INTERNAL;
       finish(summary(code));
       throw error;
+    } finally {
+      // The usage row, if any, is durable by now: a lease may be returned once billing has it.
+      budget.finish(hold);
     }
   };
 

@@ -54,6 +54,12 @@ const reserved = (state: FakeBillingState, teamId: string) => {
   return sum;
 };
 
+/** limit − spent − held, as billing answers it; -1 when the team has no budget. */
+const remainingOf = (state: FakeBillingState, teamId: string) => {
+  const limit = state.budgets.get(teamId);
+  return limit === undefined ? -1n : limit - (state.spent.get(teamId) ?? 0n) - reserved(state, teamId);
+};
+
 function contentOf(record: billing.UsageRecord): string {
   return JSON.stringify(record, (key, value) => (key === '$typeName' ? undefined : typeof value === 'bigint' ? value.toString() : value));
 }
@@ -103,11 +109,10 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
       for (const [id, hold] of state.holds) {
         if (hold.requestId !== request.requestId) continue;
         if (hold.amount !== request.amountNanosUsd) throw new ServiceFailure(status.ALREADY_EXISTS, 'request id reused with a different amount');
-        return { reservationId: id, remainingNanosUsd: -1n };
+        return { reservationId: id, remainingNanosUsd: remainingOf(state, request.teamId) };
       }
-      const limit = state.budgets.get(request.teamId);
-      if (limit !== undefined) {
-        const remaining = limit - (state.spent.get(request.teamId) ?? 0n) - reserved(state, request.teamId);
+      if (state.budgets.has(request.teamId)) {
+        const remaining = remainingOf(state, request.teamId);
         if (remaining < request.amountNanosUsd) {
           throw resourceExhausted(`budget exhausted for team:${request.teamId}`, {
             reason: 'BUDGET_EXHAUSTED',
@@ -117,7 +122,7 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
       }
       const reservationId = `rsv_${state.holds.size + 1}`;
       state.holds.set(reservationId, { teamId: request.teamId, amount: request.amountNanosUsd, requestId: request.requestId, state: 'held' });
-      return { reservationId, expireTime: timestampFromDate(new Date(Date.now() + 600_000)), remainingNanosUsd: -1n };
+      return { reservationId, expireTime: timestampFromDate(new Date(Date.now() + 600_000)), remainingNanosUsd: remainingOf(state, request.teamId) };
     },
     async settleBudget(request) {
       state.calls.settleBudget++;
@@ -128,7 +133,7 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
         hold.state = 'settled';
         state.spent.set(hold.teamId, (state.spent.get(hold.teamId) ?? 0n) + request.actualNanosUsd);
       }
-      return { remainingNanosUsd: -1n, settledNow: now };
+      return { remainingNanosUsd: remainingOf(state, hold.teamId), settledNow: now };
     },
     async listPrices() {
       return {
