@@ -122,6 +122,8 @@ export const routerConfigSchema = z.object({
       batchSize: z.number().int().min(1).max(1000).default(200),
       /** How long the shipper waits after a new record for more to fill a batch, ms. */
       lingerMs: z.number().int().nonnegative().default(20),
+      /** After a batch smaller than batchSize, how long the shipper waits before reading the next, ms (batches grow with load). */
+      partialLingerMs: z.number().int().nonnegative().default(10),
       /** Segment size before rolling over to a new file, bytes. */
       segmentBytes: z.number().int().min(4096).default(8 * 1024 * 1024),
       /** First and largest retry delay of a failed delivery, ms. */

@@ -77,6 +77,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
     billing: billingClient,
     batchSize: config.outbox.batchSize,
     lingerMs: config.outbox.lingerMs,
+    partialLingerMs: config.outbox.partialLingerMs,
     retryInitialMs: config.outbox.retryInitialMs,
     retryMaxMs: config.outbox.retryMaxMs,
     deliveryTimeoutMs: config.outbox.deliveryTimeoutMs,
