@@ -1,6 +1,8 @@
 import { billing } from '@switchyard/contracts';
 import type { Billing } from './billing-app';
 import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, RequestAlreadyServedError } from './billing-errors';
+import { createBudgets } from './budgets';
+import { countingDatabase } from './testing/counting-database';
 import { createTestBilling, createTestClock, createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
 import { usageRecord } from './testing/usage-records';
 
@@ -147,6 +149,81 @@ describe.each(testBackends())('budgets on %s', (backend) => {
     expect(error.violations.map((v) => v.subject)).toEqual([`team:${teamId}`, `team:${teamId}/project:search`]);
     expect(await app.budgets.getBudget({ teamId, project: 'search' })).toMatchObject({ reservedNanos: 3n * USD, period: DAY });
     expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 10n * USD, remainingNanos: 0n });
+  });
+
+  it('holds nothing when the project budget fits but the team budget does not', async () => {
+    const teamId = await newTeam(10n);
+    await app.budgets.setBudget({ teamId, project: 'search', period: DAY, limitNanos: 5n * USD });
+    await reserve(teamId, 'team-first-1', 8n * USD, { project: 'other' });
+    const error = (await reserve(teamId, 'team-first-2', 3n * USD, { project: 'search' }).catch((e: unknown) => e)) as BudgetExhaustedError;
+    expect(error).toBeInstanceOf(BudgetExhaustedError);
+    expect(error.violations).toEqual([{ subject: `team:${teamId}`, description: 'budget of $10.00 per month: spent $0.00, held $8.00, remaining $2.00; requested $3.00' }]);
+    expect(error.metadata).toMatchObject({ team_remaining_nanos_usd: '2000000000', project: 'search' });
+    expect(error.metadata.project_remaining_nanos_usd).toBeUndefined();
+    expect(await app.budgets.getBudget({ teamId, project: 'search' })).toMatchObject({ reservedNanos: 0n, remainingNanos: 5n * USD });
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 8n * USD });
+  });
+
+  it('holds against a project budget set after the team budget was first used this period', async () => {
+    const teamId = await newTeam(10n);
+    await reserve(teamId, 'late-project-1', USD, { project: 'search' });
+    await app.budgets.setBudget({ teamId, project: 'search', period: DAY, limitNanos: 3n * USD });
+    expect((await reserve(teamId, 'late-project-2', 2n * USD, { project: 'search' })).remainingNanos).toBe(USD);
+    expect(await app.budgets.getBudget({ teamId, project: 'search' })).toMatchObject({ reservedNanos: 2n * USD });
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 3n * USD });
+  });
+
+  it('gives every concurrent caller with the same request id the same single hold', async () => {
+    const teamId = await newTeam(10n);
+    const holds = await Promise.all(Array.from({ length: 20 }, () => reserve(teamId, 'same-id', USD)));
+    expect(new Set(holds.map((h) => h.reservationId)).size).toBe(1);
+    expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: USD });
+  });
+
+  it('takes and settles a hold in one statement each', async () => {
+    const teamId = await newTeam(10n);
+    await app.budgets.setBudget({ teamId, project: 'search', period: DAY, limitNanos: 3n * USD });
+    const counting = countingDatabase(test.database);
+    const budgets = createBudgets({ database: counting.database, teams: app.teams, now: clock.now });
+    const hold = await budgets.reserve({ requestId: 'trips-1', teamId, project: 'search', amountNanos: USD });
+    expect(await budgets.reserve({ requestId: 'trips-1', teamId, project: 'search', amountNanos: USD })).toEqual(hold);
+    expect(await budgets.settle({ reservationId: hold.reservationId, actualNanos: USD / 2n })).toMatchObject({ settledNow: true, remainingNanos: 2n * USD + USD / 2n });
+    expect(counting.statements.map((sql) => /billing_\w+/.exec(sql)?.[0])).toEqual(['billing_reserve', 'billing_reserve', 'billing_settle']);
+  });
+
+  it('closes every hold a batch of usage rows settles, once, whatever state the hold is in', async () => {
+    const teamId = await newTeam(10n);
+    const other = await newTeam(10n);
+    const byId = await reserve(teamId, 'close-1', USD);
+    await reserve(teamId, 'close-2', USD);
+    const settled = await reserve(teamId, 'close-3', USD);
+    await app.budgets.settle({ reservationId: settled.reservationId, actualNanos: 500_000n });
+    await reserve(teamId, 'close-4', USD, { ttlMs: 1000 });
+    const othersHold = await reserve(other, 'close-5', USD);
+    clock.advance(2000);
+    expect(await app.budgets.releaseExpiredHolds({ teamId })).toBe(1);
+    const row = (requestId: string, reservationId = '') => usageRecord({ requestId, reservationId, time: '2026-03-15T11:59:00Z', teamId });
+    const batch = [
+      row('close-1-row', byId.reservationId), // names its hold
+      row('close-2'), // the hold reserved under its request id
+      row('close-3'), // a hold already settled: the row's cost replaces the actual counted
+      row('close-4'), // an expired hold: nothing to release
+      row('close-5'), // another team's hold under the same request id: not this row's
+      row('close-6', othersHold.reservationId), // another team's hold by id: not this row's either
+    ];
+    expect((await app.ledger.record(batch)).every((r) => r.status === billing.RecordStatus.RECORDED)).toBe(true);
+    const expectBudgets = async () => {
+      expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 6n * 210_000n, reservedNanos: 0n });
+      expect(await app.budgets.getBudget({ teamId: other, project: '' })).toMatchObject({ spentNanos: 0n, reservedNanos: USD });
+    };
+    await expectBudgets();
+    expect((await app.ledger.record(batch)).every((r) => r.status === billing.RecordStatus.DUPLICATE)).toBe(true);
+    await expectBudgets();
+    const { rows } = await test.database.query<{ request_id: string; status: string }>(
+      `SELECT request_id, status FROM reservations WHERE request_id LIKE 'close-%' ORDER BY request_id`,
+    );
+    expect(rows.map((r) => `${r.request_id}:${r.status}`)).toEqual(['close-1:recorded', 'close-2:recorded', 'close-3:recorded', 'close-4:recorded', 'close-5:held']);
+    expect((await app.budgets.settle({ reservationId: othersHold.reservationId, actualNanos: 0n })).settledNow).toBe(true);
   });
 
   it('settles a hold in the same transaction as its usage row', async () => {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { formatNanosAsUsd } from '@switchyard/pricing';
-import type { Database, Queryable } from './database';
+import { withTransactionRetry, type Database, type Queryable } from './database';
 import { billing } from '@switchyard/contracts';
 import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, RequestAlreadyServedError, type BudgetViolation } from './billing-errors';
-import { applyBudgetDeltas, ensureBudgetUsageRows, usageKeyFor, type BudgetRule, type BudgetUsageDelta } from './budget-accounting';
 import { isSupportedPeriod, periodEnd, periodName, periodStart, type SupportedPeriod } from './budget-period';
 import type { TeamDirectory } from './teams';
 
@@ -65,18 +64,41 @@ export const MAX_BUDGET_NANOS = 1_000_000_000n * 1_000_000_000n;
 const MIN_TTL_MS = 1000;
 const MAX_TTL_MS = 24 * 3600_000;
 
-interface ReservationRow {
-  reservation_id: string;
-  request_id: string;
-  team_id: string;
+/** A budget as configured. */
+interface BudgetRule {
   project: string;
-  amount_nanos: bigint;
-  actual_nanos: bigint | null;
-  status: string;
-  expires_at: Date;
-  team_period_start: Date | null;
-  project_period_start: Date | null;
+  period: SupportedPeriod;
+  limitNanos: bigint;
 }
+
+/** A hold as billing_reserve returns it (a new one, or the one already made under the request id). */
+interface HoldRow {
+  result: 'granted' | 'existing';
+  hold_id: string;
+  hold_team_id: string;
+  hold_project: string;
+  hold_amount_nanos: bigint;
+  hold_expires_at: Date;
+  remaining_nanos: bigint;
+}
+
+/** A budget that applied to a refused hold, as billing_reserve saw it (locked). */
+interface ExhaustedRow {
+  result: 'exhausted';
+  budget_project: string;
+  budget_period: number;
+  budget_limit_nanos: bigint;
+  budget_spent_nanos: bigint;
+  budget_reserved_nanos: bigint;
+  budget_period_start: Date;
+}
+
+/** A row of billing_reserve (migration 0002); the columns of the other outcomes are NULL. */
+type ReserveRow = HoldRow | ExhaustedRow | { result: 'served'; served_at: Date };
+
+const RESERVE_SQL = 'SELECT * FROM billing_reserve($1, $2, $3, $4, $5::bigint, $6::timestamptz, $7::timestamptz, $8::smallint)';
+const SETTLE_SQL = 'SELECT result, hold_team_id, hold_project, remaining_nanos FROM billing_settle($1, $2::bigint, $3::timestamptz)';
+const RELEASE_SQL = 'SELECT billing_release_expired_holds($1::text, $2::integer, $3::timestamptz) AS released';
 
 const subjectOf = (teamId: string, project: string) => (project ? `team:${teamId}/project:${project}` : `team:${teamId}`);
 
@@ -85,39 +107,21 @@ async function loadRules(tx: Queryable, teamId: string, project: string): Promis
     `SELECT project, period, limit_nanos FROM budgets WHERE team_id = $1 AND (project = '' OR project = $2) ORDER BY project COLLATE "C"`,
     [teamId, project],
   );
-  return rows.map((row) => ({ teamId, project: row.project, period: Number(row.period) as SupportedPeriod, limitNanos: row.limit_nanos }));
+  return rows.map((row) => ({ project: row.project, period: Number(row.period) as SupportedPeriod, limitNanos: row.limit_nanos }));
 }
 
-/** The held budget_usage rows of a reservation. */
-function heldKeys(row: ReservationRow): Array<{ teamId: string; project: string; periodStart: Date }> {
-  const keys: Array<{ teamId: string; project: string; periodStart: Date }> = [];
-  if (row.team_period_start) keys.push({ teamId: row.team_id, project: '', periodStart: row.team_period_start });
-  if (row.project_period_start) keys.push({ teamId: row.team_id, project: row.project, periodStart: row.project_period_start });
-  return keys;
-}
-
-/** Smallest limit − spent − reserved over the given rows, or -1 when there are none. */
-async function remainingOver(tx: Queryable, keys: ReadonlyArray<{ teamId: string; project: string; periodStart: Date }>): Promise<bigint> {
-  if (keys.length === 0) return -1n;
-  const { rows } = await tx.query<{ remaining: bigint }>(
-    `SELECT b.limit_nanos - u.spent_nanos - u.reserved_nanos AS remaining
-     FROM budget_usage u JOIN budgets b ON b.team_id = u.team_id AND b.project = u.project
-     JOIN unnest($1::text[], $2::text[], $3::timestamptz[]) AS k(team_id, project, period_start)
-       ON u.team_id = k.team_id AND u.project = k.project AND u.period_start = k.period_start`,
-    [keys.map((k) => k.teamId), keys.map((k) => k.project), keys.map((k) => k.periodStart.toISOString())],
-  );
-  if (rows.length === 0) return -1n;
-  return rows.reduce((min, row) => (row.remaining < min ? row.remaining : min), rows[0].remaining);
-}
-
-/** Marker used to roll back a reservation transaction that lost a race to an identical request. */
-class ConcurrentDuplicate extends Error {}
-
-/** Marker used to roll back a reservation transaction whose hold did not fit (earlier holds undone too). */
-class HoldDoesNotFit extends Error {
-  constructor(readonly rules: BudgetRule[]) {
-    super('hold does not fit');
-  }
+/** The budgets of a refused hold as billing_reserve saw them, locked, at the moment of refusal. */
+function exhaustedStatuses(teamId: string, rows: readonly ExhaustedRow[]): BudgetStatus[] {
+  return rows.map((row) => ({
+    teamId,
+    project: row.budget_project,
+    period: Number(row.budget_period) as SupportedPeriod,
+    limitNanos: row.budget_limit_nanos,
+    spentNanos: row.budget_spent_nanos,
+    reservedNanos: row.budget_reserved_nanos,
+    remainingNanos: row.budget_limit_nanos - row.budget_spent_nanos - row.budget_reserved_nanos,
+    periodStart: row.budget_period_start,
+  }));
 }
 
 /** Creates budgets over the budgets, budget_usage and reservations tables. */
@@ -156,94 +160,39 @@ export function createBudgets(options: BudgetsOptions): Budgets {
     return { teamId, project, period: rule.period, limitNanos: rule.limitNanos, spentNanos: spent, reservedNanos: reserved, remainingNanos: rule.limitNanos - spent - reserved, periodStart: start };
   };
 
-  const releaseExpiredHolds: Budgets['releaseExpiredHolds'] = async ({ teamId, limit = 500 } = {}) =>
-    database.transaction(async (tx) => {
-      // SKIP LOCKED: holds another replica is releasing (or settling) right now are left to it.
-      const { rows } = await tx.query<ReservationRow>(
-        `SELECT reservation_id, request_id, team_id, project, amount_nanos, actual_nanos, status, expires_at, team_period_start, project_period_start
-         FROM reservations WHERE status = 'held' AND expires_at <= $1 AND ($2::text IS NULL OR team_id = $2)
-         ORDER BY reservation_id COLLATE "C" LIMIT $3 FOR UPDATE SKIP LOCKED`,
-        [now(), teamId ?? null, limit],
-      );
-      if (rows.length === 0) return 0;
-      await tx.query(`UPDATE reservations SET status = 'expired' WHERE reservation_id = ANY($1::text[]) AND status = 'held'`, [rows.map((r) => r.reservation_id)]);
-      await applyBudgetDeltas(tx, rows.flatMap((row) => heldKeys(row).map((key) => ({ ...key, spentNanos: 0n, reservedNanos: -row.amount_nanos }))));
-      return rows.length;
-    });
+  const releaseExpiredHolds: Budgets['releaseExpiredHolds'] = async ({ teamId, limit = 500 } = {}) => {
+    const { rows } = await withTransactionRetry(() => database.query<{ released: number }>(RELEASE_SQL, [teamId ?? null, limit, now()]));
+    return Number(rows[0].released);
+  };
 
-  const exhaustedError = async (teamId: string, project: string, amount: bigint, rules: BudgetRule[]): Promise<BudgetExhaustedError> => {
+  /** The error for a refused hold: every budget it did not fit, as billing_reserve saw them. */
+  const exhaustedError = (teamId: string, project: string, amount: bigint, budgets: readonly BudgetStatus[]): BudgetExhaustedError => {
     const violations: BudgetViolation[] = [];
     const metadata: Record<string, string> = { team_id: teamId, requested_nanos_usd: amount.toString() };
-    for (const rule of rules) {
-      const status = await statusOf(database, teamId, rule.project);
-      if (!status || status.remainingNanos >= amount) continue;
+    for (const status of budgets.filter((b) => b.remainingNanos < amount)) {
       violations.push({
-        subject: subjectOf(teamId, rule.project),
+        subject: subjectOf(teamId, status.project),
         description:
-          `budget of $${formatNanosAsUsd(status.limitNanos)} per ${periodName(rule.period)}: spent $${formatNanosAsUsd(status.spentNanos)}, ` +
+          `budget of $${formatNanosAsUsd(status.limitNanos)} per ${periodName(status.period)}: spent $${formatNanosAsUsd(status.spentNanos)}, ` +
           `held $${formatNanosAsUsd(status.reservedNanos)}, remaining $${formatNanosAsUsd(status.remainingNanos)}; requested $${formatNanosAsUsd(amount)}`,
       });
-      metadata[rule.project ? 'project_remaining_nanos_usd' : 'team_remaining_nanos_usd'] = status.remainingNanos.toString();
-      metadata.period_end = periodEnd(rule.period, status.periodStart).toISOString();
+      metadata[status.project ? 'project_remaining_nanos_usd' : 'team_remaining_nanos_usd'] = status.remainingNanos.toString();
+      metadata.period_end = periodEnd(status.period, status.periodStart).toISOString();
     }
-    if (violations.length === 0) violations.push({ subject: subjectOf(teamId, project), description: `a hold of $${formatNanosAsUsd(amount)} does not fit the remaining budget` });
     if (project) metadata.project = project;
     return new BudgetExhaustedError(`budget exhausted for ${violations.map((v) => v.subject).join(', ')}: ${violations[0].description}`, violations, metadata);
   };
 
-  const tryReserve = async (input: { requestId: string; teamId: string; project: string; amountNanos: bigint; expireTime: Date }) =>
-    database.transaction(async (tx): Promise<Reservation> => {
-      const at = now();
-      const rules = await loadRules(tx, input.teamId, input.project);
-      const keys = rules.map((rule) => usageKeyFor(rule, at));
-      await ensureBudgetUsageRows(tx, keys);
-      let remaining = -1n;
-      // The check-and-hold: one conditional UPDATE per budget row, in the global lock order (team row first).
-      for (const [i, key] of keys.entries()) {
-        const { rows } = await tx.query<{ remaining: bigint }>(
-          `UPDATE budget_usage u SET reserved_nanos = u.reserved_nanos + $4
-           FROM budgets b
-           WHERE u.team_id = $1 AND u.project = $2 AND u.period_start = $3
-             AND b.team_id = u.team_id AND b.project = u.project
-             AND b.limit_nanos - u.spent_nanos - u.reserved_nanos >= $4
-           RETURNING b.limit_nanos - u.spent_nanos - u.reserved_nanos AS remaining`,
-          [key.teamId, key.project, key.periodStart, input.amountNanos.toString()],
-        );
-        if (rows.length === 0) throw new HoldDoesNotFit(rules.slice(i));
-        remaining = remaining < 0n || rows[0].remaining < remaining ? rows[0].remaining : remaining;
-      }
-      const reservationId = `rsv_${randomUUID()}`;
-      const teamKey = keys.find((k) => k.project === '');
-      const projectKey = keys.find((k) => k.project !== '');
-      const inserted = await tx.query(
-        `INSERT INTO reservations (reservation_id, request_id, team_id, project, amount_nanos, team_period_start, project_period_start, status, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'held', $8, $9)
-         ON CONFLICT (request_id) DO NOTHING RETURNING reservation_id`,
-        [reservationId, input.requestId, input.teamId, input.project, input.amountNanos.toString(), teamKey?.periodStart ?? null, projectKey?.periodStart ?? null, at, input.expireTime],
-      );
-      if (inserted.rows.length === 0) throw new ConcurrentDuplicate();
-      return { reservationId, expireTime: input.expireTime, remainingNanos: remaining };
-    });
+  const holdOf = (row: HoldRow): Reservation => ({ reservationId: row.hold_id, expireTime: row.hold_expires_at, remainingNanos: row.remaining_nanos });
 
-  const existingReservation = async (input: { requestId: string; teamId: string; project: string; amountNanos: bigint }): Promise<Reservation | undefined> => {
-    // One round trip: the hold under this request id, and whether the request was already served (a
-    // successful ledger row of the same team; another team's id is not this team's business).
-    const { rows } = await database.query<Partial<ReservationRow> & { served_at: Date | null }>(
-      `SELECT s.served_at, r.reservation_id, r.request_id, r.team_id, r.project, r.amount_nanos, r.actual_nanos, r.status, r.expires_at, r.team_period_start, r.project_period_start
-       FROM (SELECT (SELECT recorded_at FROM usage_ledger WHERE request_id = $1 AND team_id = $2 AND outcome = $3) AS served_at) s
-       LEFT JOIN reservations r ON r.request_id = $1`,
-      [input.requestId, input.teamId, billing.UsageOutcome.SUCCESS],
-    );
-    const found = rows[0];
-    if (found?.served_at) throw new RequestAlreadyServedError(input.requestId, input.teamId, found.served_at);
-    if (!found?.reservation_id) return undefined;
-    const row = found as ReservationRow;
-    if (row.team_id !== input.teamId || row.project !== input.project || row.amount_nanos !== input.amountNanos) {
+  /** An existing hold under the request id answers a retry, if the retry asks for the same thing. */
+  const existingHold = (input: { requestId: string; teamId: string; project: string; amountNanos: bigint }, row: HoldRow): Reservation => {
+    if (row.hold_team_id !== input.teamId || row.hold_project !== input.project || row.hold_amount_nanos !== input.amountNanos) {
       throw new ConflictingDuplicateError(
-        `request id ${input.requestId} already holds $${formatNanosAsUsd(row.amount_nanos)} for ${subjectOf(row.team_id, row.project)}; a retry must repeat the same team, project and amount`,
+        `request id ${input.requestId} already holds $${formatNanosAsUsd(row.hold_amount_nanos)} for ${subjectOf(row.hold_team_id, row.hold_project)}; a retry must repeat the same team, project and amount`,
       );
     }
-    return { reservationId: row.reservation_id, expireTime: row.expires_at, remainingNanos: await remainingOver(database, heldKeys(row)) };
+    return holdOf(row);
   };
 
   return {
@@ -280,18 +229,24 @@ export function createBudgets(options: BudgetsOptions): Budgets {
       if (ttl < MIN_TTL_MS || ttl > MAX_TTL_MS) throw new InvalidFieldError('ttl', 'must be between 1 second and 24 hours');
       const input = { requestId, teamId, project, amountNanos };
 
-      const existing = await existingReservation(input);
-      if (existing) return existing;
+      // One statement does it all (billing_reserve, migration 0002); the only second round trip is after
+      // a refusal, when expired holds of the team are released and the hold is tried once more.
       for (let attempt = 0; ; attempt++) {
-        try {
-          return await tryReserve({ ...input, expireTime: new Date(now().getTime() + ttl) });
-        } catch (error) {
-          const winner = error instanceof ConcurrentDuplicate ? await existingReservation(input) : undefined;
-          if (winner) return winner;
-          if (!(error instanceof HoldDoesNotFit)) throw error;
-          // Expired holds are released lazily: only when they stand in the way, then try once more.
-          if (attempt === 0 && (await releaseExpiredHolds({ teamId })) > 0) continue;
-          throw await exhaustedError(teamId, project, amountNanos, error.rules);
+        const at = now();
+        const params = [`rsv_${randomUUID()}`, requestId, teamId, project, amountNanos.toString(), at, new Date(at.getTime() + ttl), billing.UsageOutcome.SUCCESS];
+        const { rows } = await withTransactionRetry(() => database.query<ReserveRow>(RESERVE_SQL, params));
+        const [row] = rows;
+        switch (row.result) {
+          case 'served':
+            throw new RequestAlreadyServedError(requestId, teamId, row.served_at);
+          case 'existing':
+            return existingHold(input, row);
+          case 'granted':
+            return holdOf(row);
+          case 'exhausted':
+            // Expired holds are released lazily: only when they stand in the way, then try once more.
+            if (attempt === 0 && (await releaseExpiredHolds({ teamId })) > 0) continue;
+            throw exhaustedError(teamId, project, amountNanos, exhaustedStatuses(teamId, rows as ExhaustedRow[]));
         }
       }
     },
@@ -300,31 +255,16 @@ export function createBudgets(options: BudgetsOptions): Budgets {
       if (!reservationId) throw new InvalidFieldError('reservation_id', 'must be set');
       if (actualNanos < 0n) throw new InvalidFieldError('actual_nanos_usd', 'must not be negative');
       if (actualNanos > MAX_BUDGET_NANOS) throw new InvalidFieldError('actual_nanos_usd', 'is absurdly large');
-      return database.transaction(async (tx) => {
-        const { rows } = await tx.query<ReservationRow>(
-          `SELECT reservation_id, request_id, team_id, project, amount_nanos, actual_nanos, status, expires_at, team_period_start, project_period_start
-           FROM reservations WHERE reservation_id = $1 FOR UPDATE`,
-          [reservationId],
-        );
-        const row = rows[0];
-        if (!row) throw new NotFoundError(`reservation ${reservationId} does not exist`);
-        const keys = heldKeys(row);
-        const owner = { teamId: row.team_id, project: row.project };
-        if (row.status !== 'held') return { remainingNanos: await remainingOver(tx, keys), settledNow: false, ...owner };
-        const at = now();
-        let deltas: BudgetUsageDelta[];
-        if (row.expires_at.getTime() <= at.getTime()) {
-          // Past its expiry: release it as the sweep would; the usage row, when it comes, counts the cost.
-          await tx.query(`UPDATE reservations SET status = 'expired' WHERE reservation_id = $1`, [reservationId]);
-          deltas = keys.map((key) => ({ ...key, spentNanos: 0n, reservedNanos: -row.amount_nanos }));
-          await applyBudgetDeltas(tx, deltas);
-          return { remainingNanos: await remainingOver(tx, keys), settledNow: false, ...owner };
-        }
-        await tx.query(`UPDATE reservations SET status = 'settled', actual_nanos = $2, settled_at = $3 WHERE reservation_id = $1`, [reservationId, actualNanos.toString(), at]);
-        deltas = keys.map((key) => ({ ...key, spentNanos: actualNanos, reservedNanos: -row.amount_nanos }));
-        await applyBudgetDeltas(tx, deltas);
-        return { remainingNanos: await remainingOver(tx, keys), settledNow: true, ...owner };
-      });
+      const { rows } = await withTransactionRetry(() =>
+        database.query<{ result: 'settled' | 'expired' | 'unchanged'; hold_team_id: string; hold_project: string; remaining_nanos: bigint }>(SETTLE_SQL, [
+          reservationId,
+          actualNanos.toString(),
+          now(),
+        ]),
+      );
+      const [row] = rows;
+      if (!row) throw new NotFoundError(`reservation ${reservationId} does not exist`);
+      return { remainingNanos: row.remaining_nanos, settledNow: row.result === 'settled', teamId: row.hold_team_id, project: row.hold_project };
     },
 
     releaseExpiredHolds,

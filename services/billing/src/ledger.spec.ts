@@ -1,9 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import { billing } from '@switchyard/contracts';
 import type { Billing } from './billing-app';
-import { MAX_RECORDS_PER_BATCH, usageContentHash } from './ledger';
+import { createUsageLedger, MAX_RECORDS_PER_BATCH, usageContentHash } from './ledger';
+import { countingDatabase } from './testing/counting-database';
 import { createTestBilling, createTestClock, createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
-import { usageRecord } from './testing/usage-records';
+import { usageRecord, type UsageRecordInput } from './testing/usage-records';
 
 const NOW = '2026-03-15T12:00:00Z';
 
@@ -141,6 +142,59 @@ describe.each(testBackends())('usage ledger on %s', (backend) => {
     await app.ledger.record([usageRecord({ requestId: 'budgeted-old', time: '2026-03-14T23:59:59Z', teamId: 'budgeted' })]);
     const budget = await app.budgets.getBudget({ teamId: 'budgeted', project: '' });
     expect(budget).toMatchObject({ spentNanos: 630_000n, reservedNanos: 0n, remainingNanos: 9_370_000n });
+  });
+
+  it('answers a batch of new, replayed, conflicting, repeated and invalid rows row by row, in request order', async () => {
+    await app.teams.upsert({ teamId: 'mixed', displayName: '', baselineModel: '' });
+    await app.budgets.setBudget({ teamId: 'mixed', project: '', period: billing.BudgetPeriod.DAY, limitNanos: 10_000_000n });
+    const row = (requestId: string, extra: Partial<UsageRecordInput> = {}) => usageRecord({ requestId, time: '2026-03-15T11:00:00Z', teamId: 'mixed', ...extra });
+    const [first] = await app.ledger.record([row('mixed-1'), row('mixed-2')]);
+    const results = await app.ledger.record([
+      row('mixed-3'),
+      row('mixed-1'),
+      row('mixed-2', { inputTokens: 5n }),
+      row('mixed-4', { inputTokens: -1n }),
+      row('mixed-3'),
+      row('mixed-5'),
+      row('mixed-5', { outputTokens: 7n }),
+      row('mixed-6', { teamId: 'nobody' }),
+    ]);
+    expect(results.map((r) => [r.requestId, billing.RecordStatus[r.status ?? billing.RecordStatus.UNSPECIFIED], r.errorCode ?? ''])).toEqual([
+      ['mixed-3', 'RECORDED', ''],
+      ['mixed-1', 'DUPLICATE', ''],
+      ['mixed-2', 'REJECTED', 'ALREADY_EXISTS'],
+      ['mixed-4', 'REJECTED', 'INVALID_ARGUMENT'],
+      ['mixed-3', 'DUPLICATE', ''],
+      ['mixed-5', 'RECORDED', ''],
+      ['mixed-5', 'REJECTED', 'ALREADY_EXISTS'],
+      ['mixed-6', 'REJECTED', 'INVALID_ARGUMENT'],
+    ]);
+    expect(results[1].cost).toEqual(first.cost);
+    expect(results[2].errorMessage).toBe('records[2].request_id: "mixed-2" was already recorded with different content (differs in: usage.input_tokens); nothing was changed');
+    expect(results[3].errorMessage).toContain('records[3].usage.input_tokens: must not be negative');
+    expect(results[4].cost).toEqual(results[0].cost);
+    expect(results[6].errorMessage).toContain('records[6].request_id: "mixed-5" repeats records[5] with different content');
+    expect(await count('mixed-')).toBe(4n);
+    // The budget counts each of the four stored rows once: 4 × 210,000.
+    expect(await app.budgets.getBudget({ teamId: 'mixed', project: '' })).toMatchObject({ spentNanos: 840_000n, reservedNanos: 0n });
+  });
+
+  it('writes a batch in one statement, without a client-side transaction', async () => {
+    const counting = countingDatabase(test.database);
+    const ledger = createUsageLedger({ database: counting.database, priceBook: app.priceBook, teams: app.teams, now: clock.now });
+    await app.teams.upsert({ teamId: 'one-trip', displayName: '', baselineModel: '' });
+    await app.budgets.setBudget({ teamId: 'one-trip', project: 'p', period: billing.BudgetPeriod.DAY, limitNanos: 10_000_000n });
+    const hold = await app.budgets.reserve({ requestId: 'one-trip-1', teamId: 'one-trip', project: 'p', amountNanos: 1_000_000n });
+    const rows = [1, 2, 3].map((i) => usageRecord({ requestId: `one-trip-${i}`, time: '2026-03-15T11:00:00Z', teamId: 'one-trip', project: 'p' }));
+    await ledger.record([usageRecord({ requestId: 'one-trip-0', time: '2026-03-15T11:00:00Z', teamId: 'one-trip', project: 'p' })]);
+    counting.statements.length = 0;
+    const results = await ledger.record([...rows, usageRecord({ requestId: 'one-trip-0', time: '2026-03-15T11:00:00Z', teamId: 'one-trip', project: 'p' })]);
+    expect(results.map((r) => r.status)).toEqual([billing.RecordStatus.RECORDED, billing.RecordStatus.RECORDED, billing.RecordStatus.RECORDED, billing.RecordStatus.DUPLICATE]);
+    expect(counting.statements).toHaveLength(1);
+    expect(counting.statements[0]).toContain('billing_record_usage(');
+    // The hold of one-trip-1 was closed by its row in that same statement.
+    expect((await app.budgets.settle({ reservationId: hold.reservationId, actualNanos: 1n })).settledNow).toBe(false);
+    expect(await app.budgets.getBudget({ teamId: 'one-trip', project: 'p' })).toMatchObject({ spentNanos: 4n * 210_000n, reservedNanos: 0n });
   });
 });
 

@@ -3,10 +3,9 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { billing } from '@switchyard/contracts';
 import { computeCost, describeModelKey, type CatalogPrice, type PriceCatalog } from '@switchyard/pricing';
-import type { Database, Queryable } from './database';
+import { withTransactionRetry, type Database } from './database';
 import { integerArrayLiteral, textArrayLiteral } from './database/array-literal';
 import { InvalidFieldError } from './billing-errors';
-import { applicableBudgets, applyBudgetDeltas, ensureBudgetUsageRows, loadBudgetRules, usageKeyFor, type BudgetUsageDelta } from './budget-accounting';
 import type { PriceBook } from './price-book';
 import { BASELINE_MODEL_PATTERN, TEAM_ID_PATTERN, type TeamDirectory, type TeamRecord } from './teams';
 
@@ -278,106 +277,52 @@ function describeDifference(row: PricedRow, stored: StoredRow): string {
 
 const FEATURE_TAG_SEPARATOR = '\u001f';
 
-async function insertRows(tx: Queryable, rows: readonly PricedRow[]): Promise<Set<string>> {
-  const text = (pick: (row: PricedRow) => string) => textArrayLiteral(rows.map(pick));
-  const integer = (pick: (row: PricedRow) => bigint | number) => integerArrayLiteral(rows.map(pick));
-  const { rows: inserted } = await tx.query<{ request_id: string }>(
-    `INSERT INTO usage_ledger (request_id, time, team_id, project, feature_tags, end_user_id, provider, model, deployment,
-       input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cost_nanos, price_version, baseline_model,
-       baseline_cost_nanos, baseline_price_version, latency_micros, outcome, reservation_id, route_rule, content_hash)
-     SELECT r.request_id, r.time, r.team_id, r.project, string_to_array(r.feature_tags, E'\\x1f'), r.end_user_id, r.provider, r.model, r.deployment,
-       r.input_tokens, r.output_tokens, r.cached_input_tokens, r.reasoning_tokens, r.cost_nanos, r.price_version, r.baseline_model,
-       r.baseline_cost_nanos, r.baseline_price_version, r.latency_micros, r.outcome, r.reservation_id, r.route_rule, r.content_hash
-     FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                 $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::text[], $16::text[],
-                 $17::bigint[], $18::text[], $19::bigint[], $20::smallint[], $21::text[], $22::text[], $23::text[])
-          WITH ORDINALITY AS r(request_id, time, team_id, project, feature_tags, end_user_id, provider, model, deployment,
-            input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cost_nanos, price_version, baseline_model,
-            baseline_cost_nanos, baseline_price_version, latency_micros, outcome, reservation_id, route_rule, content_hash, ordinal)
-     ORDER BY r.ordinal
-     ON CONFLICT (request_id) DO NOTHING
-     RETURNING request_id`,
-    [
-      text((r) => r.requestId),
-      text((r) => r.time.toISOString()),
-      text((r) => r.teamId),
-      text((r) => r.project),
-      text((r) => r.featureTags.join(FEATURE_TAG_SEPARATOR)),
-      text((r) => r.endUserId),
-      text((r) => r.provider),
-      text((r) => r.model),
-      text((r) => r.deployment),
-      integer((r) => r.inputTokens),
-      integer((r) => r.outputTokens),
-      integer((r) => r.cachedInputTokens),
-      integer((r) => r.reasoningTokens),
-      integer((r) => r.costNanos),
-      text((r) => r.priceVersion),
-      text((r) => r.baselineModel),
-      integer((r) => r.baselineCostNanos),
-      text((r) => r.baselinePriceVersion),
-      integer((r) => r.latencyMicros),
-      integer((r) => r.outcome),
-      text((r) => r.reservationId),
-      text((r) => r.routeRule),
-      text((r) => r.contentHash),
-    ],
-  );
-  return new Set(inserted.map((row) => row.request_id));
-}
-
-interface ReservationRow {
-  reservation_id: string;
-  request_id: string;
-  team_id: string;
-  project: string;
-  amount_nanos: bigint;
-  actual_nanos: bigint | null;
-  status: string;
-  team_period_start: Date | null;
-  project_period_start: Date | null;
-}
-
 /**
- * Closes the budget holds of newly recorded rows and returns the budget changes: a held
- * reservation releases its hold; a settled one gives back the `actual` SettleBudget counted (the
- * ledger row's cost replaces it); expired or already recorded ones change nothing. A row matches
- * its `reservation_id`, or without one the reservation made under the same request id, of the same team.
+ * The arguments of billing_record_usage (migration 0002), in order: one array per column, one element
+ * per row. Each is sent as an array literal, built in one pass: much cheaper than letting the driver
+ * prepare and escape a thousand elements per column.
  */
-async function closeReservations(tx: Queryable, rows: readonly PricedRow[], now: Date): Promise<BudgetUsageDelta[]> {
-  const byId = rows.filter((r) => r.reservationId).map((r) => r.reservationId);
-  const byRequest = rows.filter((r) => !r.reservationId).map((r) => r.requestId);
-  if (byId.length === 0 && byRequest.length === 0) return [];
-  const { rows: found } = await tx.query<ReservationRow>(
-    `SELECT reservation_id, request_id, team_id, project, amount_nanos, actual_nanos, status, team_period_start, project_period_start
-     FROM reservations WHERE reservation_id = ANY($1::text[]) OR request_id = ANY($2::text[])
-     ORDER BY reservation_id COLLATE "C" FOR UPDATE`,
-    [byId, byRequest],
-  );
-  if (found.length === 0) return [];
-  const reservationById = new Map(found.map((r) => [r.reservation_id, r]));
-  const reservationByRequest = new Map(found.map((r) => [r.request_id, r]));
-  const deltas: BudgetUsageDelta[] = [];
-  const closed = new Set<string>();
-  for (const row of rows) {
-    const reservation = row.reservationId ? reservationById.get(row.reservationId) : reservationByRequest.get(row.requestId);
-    if (!reservation || reservation.team_id !== row.teamId || closed.has(reservation.reservation_id)) continue;
-    closed.add(reservation.reservation_id);
-    const heldKeys = [
-      reservation.team_period_start && { teamId: reservation.team_id, project: '', periodStart: reservation.team_period_start },
-      reservation.project_period_start && { teamId: reservation.team_id, project: reservation.project, periodStart: reservation.project_period_start },
-    ].filter((key): key is { teamId: string; project: string; periodStart: Date } => Boolean(key));
-    if (reservation.status === 'held') {
-      for (const key of heldKeys) deltas.push({ ...key, spentNanos: 0n, reservedNanos: -reservation.amount_nanos });
-    } else if (reservation.status === 'settled') {
-      for (const key of heldKeys) deltas.push({ ...key, spentNanos: -(reservation.actual_nanos ?? 0n), reservedNanos: 0n });
-    }
-  }
-  const toRecord = [...closed].filter((id) => reservationById.get(id)?.status !== 'recorded');
-  if (toRecord.length > 0) {
-    await tx.query(`UPDATE reservations SET status = 'recorded', settled_at = COALESCE(settled_at, $2) WHERE reservation_id = ANY($1::text[])`, [toRecord, now]);
-  }
-  return deltas;
+interface RecordUsageArgument {
+  type: 'text' | 'timestamptz' | 'bigint' | 'smallint';
+  literal: (rows: readonly PricedRow[]) => string;
+}
+const text = (type: 'text' | 'timestamptz', value: (row: PricedRow) => string): RecordUsageArgument => ({ type, literal: (rows) => textArrayLiteral(rows.map(value)) });
+const integer = (type: 'bigint' | 'smallint', value: (row: PricedRow) => bigint | number): RecordUsageArgument => ({ type, literal: (rows) => integerArrayLiteral(rows.map(value)) });
+const RECORD_USAGE_ARGUMENTS: readonly RecordUsageArgument[] = [
+  text('text', (row) => row.requestId),
+  text('timestamptz', (row) => row.time.toISOString()),
+  text('text', (row) => row.teamId),
+  text('text', (row) => row.project),
+  text('text', (row) => row.featureTags.join(FEATURE_TAG_SEPARATOR)),
+  text('text', (row) => row.endUserId),
+  text('text', (row) => row.provider),
+  text('text', (row) => row.model),
+  text('text', (row) => row.deployment),
+  integer('bigint', (row) => row.inputTokens),
+  integer('bigint', (row) => row.outputTokens),
+  integer('bigint', (row) => row.cachedInputTokens),
+  integer('bigint', (row) => row.reasoningTokens),
+  integer('bigint', (row) => row.costNanos),
+  text('text', (row) => row.priceVersion),
+  text('text', (row) => row.baselineModel),
+  integer('bigint', (row) => row.baselineCostNanos),
+  text('text', (row) => row.baselinePriceVersion),
+  integer('bigint', (row) => row.latencyMicros),
+  integer('smallint', (row) => row.outcome),
+  text('text', (row) => row.reservationId),
+  text('text', (row) => row.routeRule),
+  text('text', (row) => row.contentHash),
+];
+
+/** The stored columns billing_record_usage returns for the request ids that already existed. */
+const RECORD_USAGE_SQL = `SELECT request_id, content_hash, cost_nanos, price_version, baseline_cost_nanos, baseline_model, time, team_id, project,
+  provider, model, deployment, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, outcome, latency_micros, end_user_id,
+  feature_tags, reservation_id, route_rule
+  FROM billing_record_usage(${RECORD_USAGE_ARGUMENTS.map((arg, i) => `$${i + 1}::${arg.type}[]`).join(', ')}, $${RECORD_USAGE_ARGUMENTS.length + 1}::timestamptz)`;
+
+/** The parameters of RECORD_USAGE_SQL for these rows, at `now` (the time closed holds are marked settled). */
+function recordUsageParams(rows: readonly PricedRow[], now: Date): unknown[] {
+  return [...RECORD_USAGE_ARGUMENTS.map((arg) => arg.literal(rows)), now];
 }
 
 /** Creates the usage ledger. */
@@ -429,43 +374,18 @@ export function createUsageLedger(options: UsageLedgerOptions): UsageLedger {
       // A global order (by request id) for inserts, so concurrent batches sharing ids never deadlock.
       const candidates = [...firstById.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0));
 
-      // 4. Write: ledger rows, reservation closing and budget counters, in one transaction.
-      const inserted =
-        candidates.length === 0
-          ? new Set<string>()
-          : await database.transaction(async (tx) => {
-              const rules = await loadBudgetRules(tx, [...new Set(candidates.map((row) => row.teamId))]);
-              const spendKeys = candidates.flatMap((row) => applicableBudgets(rules, row.teamId, row.project).map((rule) => ({ rule, row })));
-              await ensureBudgetUsageRows(tx, spendKeys.map(({ rule, row }) => usageKeyFor(rule, row.time)));
-              const insertedIds = await insertRows(tx, candidates);
-              const insertedRows = candidates.filter((row) => insertedIds.has(row.requestId));
-              const deltas: BudgetUsageDelta[] = spendKeys
-                .filter(({ row }) => insertedIds.has(row.requestId))
-                .map(({ rule, row }) => ({ ...usageKeyFor(rule, row.time), spentNanos: row.costNanos, reservedNanos: 0n }));
-              // Only rows under some budget can hold one (a hold records the budget rows it took).
-              const budgeted = insertedRows.filter((row) => applicableBudgets(rules, row.teamId, row.project).length > 0);
-              deltas.push(...(await closeReservations(tx, budgeted, clock)));
-              await applyBudgetDeltas(tx, deltas);
-              return insertedIds;
-            });
-
-      // 5. Rows not inserted already existed: same content is a duplicate, different content a conflict.
-      const existingIds = candidates.filter((row) => !inserted.has(row.requestId)).map((row) => row.requestId);
+      // 4. Write, in one statement (see migration 0002): ledger rows, the holds they close, budget counters.
+      //    What comes back are the stored rows of the ids that already existed; every other one was inserted.
       const stored = new Map<string, StoredRow>();
-      if (existingIds.length > 0) {
-        const { rows } = await database.query<StoredRow>(
-          `SELECT request_id, content_hash, cost_nanos, price_version, baseline_cost_nanos, baseline_model, time, team_id, project, provider, model,
-                  deployment, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, outcome, latency_micros, end_user_id, feature_tags,
-                  reservation_id, route_rule
-           FROM usage_ledger WHERE request_id = ANY($1::text[])`,
-          [existingIds],
-        );
+      if (candidates.length > 0) {
+        const { rows } = await withTransactionRetry(() => database.query<StoredRow>(RECORD_USAGE_SQL, recordUsageParams(candidates, clock)));
         for (const row of rows) stored.set(row.request_id, row);
       }
+
+      // 5. Rows not inserted already existed: same content is a duplicate, different content a conflict.
       const outcomeOf = (row: PricedRow): RecordResultInit => {
-        if (inserted.has(row.requestId)) return { requestId: row.requestId, status: billing.RecordStatus.RECORDED, cost: costOf(row) };
         const original = stored.get(row.requestId);
-        if (!original) throw new Error(`usage row ${row.requestId} neither inserted nor found`);
+        if (!original) return { requestId: row.requestId, status: billing.RecordStatus.RECORDED, cost: costOf(row) };
         if (original.content_hash === row.contentHash) {
           return {
             requestId: row.requestId,

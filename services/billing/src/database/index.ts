@@ -3,7 +3,7 @@ import { createPgliteDatabase } from './pglite-database';
 import { createPostgresDatabase } from './postgres-database';
 
 export type { Database, Queryable, QueryResult } from './database';
-export { DatabaseUnavailableError, sqlState } from './database';
+export { DatabaseUnavailableError, sqlState, withTransactionRetry } from './database';
 export { createPgliteDatabase } from './pglite-database';
 export { createPostgresDatabase } from './postgres-database';
 
