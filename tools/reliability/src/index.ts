@@ -3,7 +3,7 @@
 export { startReliabilityStack, RELIABILITY_POLICY, UPSTREAM_KEYS, type ReliabilityStack, type ReliabilityStackOptions } from './harness/reliability-stack';
 export { startServiceProcess, freePort, REPO_ROOT, type ServiceProcess, type ServiceProcessOptions } from './harness/service-process';
 export { createScratchDatabase, startThrowawayPostgres, type ScratchDatabase, type ThrowawayPostgres } from './harness/postgres';
-export { createLedgerReader, servedRequestId, type LedgerReader, type LedgerRow, type LedgerReconciliation } from './harness/ledger';
+export { createLedgerReader, servedRequestId, ledgerLabel, type LedgerReader, type LedgerRow, type LedgerReconciliation, type LedgerKey, type LeaseReservation, type HeldReservation } from './harness/ledger';
 export { runBoundedLoad, percentile, type BoundedLoadOptions, type CallOutcome, type LoadResult } from './harness/bounded-load';
 export { compareServedWithLedger, type ServedVsLedger } from './harness/served-vs-ledger';
 export { rawUnaryCall, rawHttp2Call, grpcFrame, type RawCallResult, type Http2CallResult } from './harness/raw-grpc';

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKeyStore, type ApiKeyStore } from '@switchyard/grpc-kit';
-import { startFakeAnthropic, startFakeOpenAI, startFaultProxy, type FakeUpstream, type FaultProxy } from '@switchyard/testing';
+import { startFakeAnthropic, startFakeOpenAI, startFaultProxy, type FakeResponder, type FakeUpstream, type FaultProxy } from '@switchyard/testing';
 import { stringify } from 'yaml';
 import { createLedgerReader, type LedgerReader } from './ledger';
 import { createScratchDatabase, type ScratchDatabase } from './postgres';
@@ -69,6 +69,8 @@ export interface ReliabilityStackOptions {
   adapterConfig?: Record<string, unknown>;
   /** Routing policy YAML (default {@link RELIABILITY_POLICY}). */
   policy?: string;
+  /** Replies of both fake upstreams (default: their deterministic short answers), e.g. to spend the whole max output. */
+  upstreamReplies?: FakeResponder;
   /** Extra environment for every service (e.g. OTEL_* for span output). */
   serviceEnv?: Record<string, string>;
   /** Log level of every service (default `info`, so the output scans see the normal logs). */
@@ -155,8 +157,8 @@ export async function startReliabilityStack(options: ReliabilityStackOptions): P
   const started: ServiceProcess[] = [];
   const proxiesToClose: FaultProxy[] = [];
   const upstreams = {
-    openai: await startFakeOpenAI({ apiKey: UPSTREAM_KEYS.openai }),
-    anthropic: await startFakeAnthropic({ apiKey: UPSTREAM_KEYS.anthropic }),
+    openai: await startFakeOpenAI({ apiKey: UPSTREAM_KEYS.openai, respond: options.upstreamReplies }),
+    anthropic: await startFakeAnthropic({ apiKey: UPSTREAM_KEYS.anthropic, respond: options.upstreamReplies }),
   };
   const database = await createScratchDatabase(options.postgresAdminUrl);
   const ledger = createLedgerReader(database.url);

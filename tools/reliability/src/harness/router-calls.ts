@@ -5,6 +5,10 @@ import { chatMessage, SwitchyardError, type CallOptions, type RouterServiceClien
 
 /** What a call learned, kept by request id. */
 export interface RouterCallRecord {
+  /** The request id the router answered with (its own for a call sent without one). */
+  routerRequestId?: string;
+  /** The trace id the router answered with: where its spans are. */
+  traceId?: string;
   provider?: string;
   costNanos?: bigint;
   /** The route's attempts as `provider:STATUS` (e.g. `openai:DEADLINE_EXCEEDED`, `anthropic:OK`). */
@@ -24,7 +28,18 @@ export interface RouterCallOptions {
   maxOutputTokens?: number;
   model?: string;
   project?: string;
+  /**
+   * Send no request id, so the router makes one up (and may admit the call under a budget lease); the
+   * call's label travels as `context.end_user_id` instead, so its ledger row can still be found.
+   */
+  idless?: boolean;
   call?: CallOptions;
+}
+
+/** The request context of a call labelled `label`. */
+function requestContext(label: string, options: RouterCallOptions) {
+  const project = options.project ?? '';
+  return options.idless ? { endUserId: label, project } : { requestId: label, project };
 }
 
 /** A unary Generate whose record lands in `records`. */
@@ -36,10 +51,12 @@ export async function generateOnce(client: RouterServiceClient, requestId: strin
       messages: [chatMessage('user', options.prompt ?? `Say hello to request ${requestId}`)],
       model: options.model ?? '',
       params: options.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens } : undefined,
-      context: { requestId, project: options.project ?? '' },
+      context: requestContext(requestId, options),
     },
     { timeoutMs: 15_000, ...options.call },
   );
+  record.routerRequestId = response.requestId;
+  record.traceId = response.traceId;
   record.provider = response.route?.chosen?.provider;
   record.costNanos = response.cost?.nanosUsd;
   record.attempts = response.route?.attempts.map((a) => `${a.model?.provider}:${a.statusCode}`);
@@ -57,13 +74,15 @@ export async function streamOnce(client: RouterServiceClient, requestId: string,
         messages: [chatMessage('user', options.prompt ?? `Tell a short story about request ${requestId} in a few words`)],
         model: options.model ?? '',
         params: options.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens } : undefined,
-        context: { requestId, project: options.project ?? '' },
+        context: requestContext(requestId, options),
       },
       { timeoutMs: 15_000, ...options.call },
     )) {
       if (event.event.case === 'delta') record.deltas++;
       else if (event.event.case === 'final') {
         finished = true;
+        record.routerRequestId = event.event.value.requestId;
+        record.traceId = event.event.value.traceId;
         record.provider = event.event.value.route?.chosen?.provider;
         record.costNanos = event.event.value.cost?.nanosUsd;
         record.attempts = event.event.value.route?.attempts.map((a) => `${a.model?.provider}:${a.statusCode}`);

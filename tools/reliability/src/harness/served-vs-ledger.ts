@@ -1,7 +1,7 @@
 // The central invariant of the crash and replica scenarios: after recovery, every request a client
 // was served is in the ledger exactly once, and no request the system refused is billed.
 import type { CallOutcome } from './bounded-load';
-import type { LedgerReader } from './ledger';
+import { ledgerLabel, type LedgerKey, type LedgerReader } from './ledger';
 
 /** How the ledger compares with what the clients were told. */
 export interface ServedVsLedger {
@@ -30,17 +30,27 @@ export interface ServedVsLedger {
 /** Reasons of failures that are billed by design (a stream that broke after its first token). */
 const BILLED_FAILURE_REASONS = new Set(['STREAM_BROKEN']);
 
-/** Waits up to `timeoutMs` for every served request to reach the ledger, then compares. */
-export async function compareServedWithLedger(ledger: LedgerReader, teamId: string, outcomes: readonly CallOutcome[], timeoutMs: number): Promise<ServedVsLedger> {
+/**
+ * Waits up to `timeoutMs` for every served request to reach the ledger, then compares. Calls are matched
+ * to rows by their label (the outcome's `requestId`) in the `key` column: the request id they sent, or
+ * the end-user id for calls sent without a request id.
+ */
+export async function compareServedWithLedger(
+  ledger: LedgerReader,
+  teamId: string,
+  outcomes: readonly CallOutcome[],
+  timeoutMs: number,
+  key: LedgerKey = 'requestId',
+): Promise<ServedVsLedger> {
   const served = outcomes.filter((o) => o.ok).map((o) => o.requestId);
   const refused = outcomes.filter((o) => !o.ok && o.reason && !BILLED_FAILURE_REASONS.has(o.reason)).map((o) => o.requestId);
   const inDoubt = outcomes.filter((o) => !o.ok && !o.reason).map((o) => o.requestId);
   const rows = await ledger.waitFor(teamId, (r) => {
-    const ids = new Set(r.map((row) => row.requestId));
+    const ids = new Set(r.map((row) => ledgerLabel(row, key)));
     return served.every((id) => ids.has(id));
   }, timeoutMs);
   const all = outcomes.map((o) => o.requestId);
-  const reconciliation = await ledger.reconcile(all, teamId);
+  const reconciliation = await ledger.reconcile(all, teamId, key);
   const billed = new Set([...reconciliation.once, ...reconciliation.duplicated]);
   return {
     served: served.length,
