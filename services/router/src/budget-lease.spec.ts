@@ -171,6 +171,19 @@ describe('budget leases (gate over a fake billing on gRPC)', () => {
     await gate.close(100);
   });
 
+  it('keeps a lease capped at remaining / headroom when the budget moved a little since the router last heard', async () => {
+    const gate = leasingGate();
+    billing.state.budgets.set('moved', 200n * ESTIMATE);
+    await gate.reserve(ask('moved', 0));
+    // The router last heard 199 estimates remain; the limit drops by one estimate before its lease is granted.
+    billing.state.budgets.set('moved', 199n * ESTIMATE);
+    const admitted = await gate.reserve(ask('moved', 1));
+    const leases = leaseHolds('moved').map(([, h]) => h);
+    expect(leases).toHaveLength(1);
+    expect(leases[0]).toMatchObject({ amount: (199n * ESTIMATE) / 4n, state: 'held', requestId: admitted.lease?.leaseId });
+    await gate.close(100);
+  });
+
   it('never admits more than the budget: 150 concurrent requests against a budget for 100', async () => {
     const { delivery, writeRow, acknowledgeAll } = testDelivery();
     const limit = 100n * ESTIMATE;

@@ -295,7 +295,9 @@ export function createBudgetLeases(options: BudgetLeasesOptions): BudgetLeases {
     counters.granted++;
     hold(lease);
     // Others spent the budget meanwhile, or the router is stopping: hand it back; nothing was admitted under it.
-    if (closed || (grant.remainingNanos >= 0n && grant.remainingNanos < BigInt(settings.headroom - 1) * amount)) {
+    // Hysteresis: a lease is sized to leave (headroom - 1) leases of room, but is kept while half the headroom
+    // remains, so the budget moving a little since the router last heard does not waste the grant.
+    if (closed || (grant.remainingNanos >= 0n && grant.remainingNanos < BigInt(Math.floor(settings.headroom / 2)) * amount)) {
       retire(lease);
       giveBack(lease);
       return undefined;

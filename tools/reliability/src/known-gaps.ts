@@ -37,8 +37,8 @@ export const KNOWN_GAPS = {
       'a client that retries a request after an in-doubt failure (the router died after the usage was made durable but before the reply) with the same request id is served again and billed again under a derived id; AIP-155 idempotency holds for usage delivery, not for Generate',
   },
   leaseHandedBackOnAnyBudgetChange: {
-    // Open: an efficiency defect (never an overspend); leases.spec.ts reproduces it deterministically.
-    open: true,
+    // Closed: a granted lease is kept while half the headroom remains (hysteresis), not (headroom - 1) leases.
+    open: false,
     fixIn:
       'services/router/src/budget-lease.ts (acquire: the hand-back test `grant.remainingNanos < (headroom - 1) * amount` sits exactly where leaseSize puts a capped lease, amount = remaining / headroom, so any change of the budget since the router last heard crosses it; e.g. hand back only below (headroom - 2) leases of room, or size capped leases at remaining / (headroom + 1))',
     summary:
