@@ -1,10 +1,11 @@
 import type { DescMethod, DescService } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { metrics, trace } from '@opentelemetry/api';
+import { metrics, type Span } from '@opentelemetry/api';
 import { grpcServiceDefinition, MalformedRequest, statusCodeName, type Principal, type ServerCallContext } from '@switchyard/sdk';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
+import { endCallSpan, inCallSpan, startCallSpan } from './call-span';
 import { createLogger } from './logger';
 import { addReflection } from './reflection';
 import { ServiceFailure, toStatusObject, unavailable } from './service-failure';
@@ -148,15 +149,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     return request;
   };
 
-  const report = (context: ServerCallContext, started: bigint, error: unknown) => {
+  const report = (context: ServerCallContext, span: Span, started: bigint, error: unknown) => {
     const status = error === undefined ? OK_STATUS : toStatusObject(error, options.errorDomain);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const codeName = statusCodeName(status.code);
-    const attributes = { 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.status_code': codeName };
-    callDuration.record(seconds, attributes);
-    const span = trace.getActiveSpan();
-    span?.setAttributes(attributes);
-    if (error !== undefined) span?.setAttribute('error.type', codeName);
+    callDuration.record(seconds, { 'rpc.system.name': 'grpc', 'rpc.method': context.method, 'rpc.status_code': codeName });
+    endCallSpan(span, codeName, status.details);
     if (error === undefined && !debugEnabled) return status;
     const line = { method: context.method, code: codeName, duration_ms: Math.round(seconds * 1e4) / 10, team: context.principal?.teamId };
     if (status.internalError) logger.error({ ...line, err: status.internalError }, 'call failed with an internal error');
@@ -174,49 +172,55 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
         handlers[method.localName] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
           const started = process.hrtime.bigint();
           const { context, controller } = createContext(call, method, tracker);
+          const callSpan = startCallSpan(context.method, call.metadata);
           begin();
-          (async () => {
-            await admit(context);
-            const result = await handler.call(binding.implementation, decoded(call.request), context);
-            return create(method.output, result as never);
-          })().then(
-            (response) => {
-              report(context, started, undefined);
-              context.flushHeaders();
-              callback(null, response);
-              finish(context, controller);
-            },
-            (error: unknown) => {
-              callback(report(context, started, error));
-              finish(context, controller);
-            },
+          inCallSpan(callSpan, () =>
+            (async () => {
+              await admit(context);
+              const result = await handler.call(binding.implementation, decoded(call.request), context);
+              return create(method.output, result as never);
+            })().then(
+              (response) => {
+                report(context, callSpan.span, started, undefined);
+                context.flushHeaders();
+                callback(null, response);
+                finish(context, controller);
+              },
+              (error: unknown) => {
+                callback(report(context, callSpan.span, started, error));
+                finish(context, controller);
+              },
+            ),
           );
         };
       } else if (method.methodKind === 'server_streaming') {
         handlers[method.localName] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
           const started = process.hrtime.bigint();
           const { context, controller } = createContext(call, method, tracker);
+          const callSpan = startCallSpan(context.method, call.metadata);
           begin();
-          (async () => {
-            await admit(context);
-            const stream = handler.call(binding.implementation, decoded(call.request), context) as AsyncIterable<unknown>;
-            for await (const item of stream) {
-              if (call.cancelled) break; // leaving the loop runs the generator's finally blocks
-              context.flushHeaders();
-              if (!call.write(create(method.output, item as never))) await new Promise((resolve) => call.once('drain', resolve));
-            }
-          })().then(
-            () => {
-              report(context, started, undefined);
-              context.flushHeaders();
-              if (!call.cancelled) call.end();
-              finish(context, controller);
-            },
-            (error: unknown) => {
-              const status = report(context, started, error);
-              if (!call.cancelled) call.emit('error', status);
-              finish(context, controller);
-            },
+          inCallSpan(callSpan, () =>
+            (async () => {
+              await admit(context);
+              const stream = handler.call(binding.implementation, decoded(call.request), context) as AsyncIterable<unknown>;
+              for await (const item of stream) {
+                if (call.cancelled) break; // leaving the loop runs the generator's finally blocks
+                context.flushHeaders();
+                if (!call.write(create(method.output, item as never))) await new Promise((resolve) => call.once('drain', resolve));
+              }
+            })().then(
+              () => {
+                report(context, callSpan.span, started, undefined);
+                context.flushHeaders();
+                if (!call.cancelled) call.end();
+                finish(context, controller);
+              },
+              (error: unknown) => {
+                const status = report(context, callSpan.span, started, error);
+                if (!call.cancelled) call.emit('error', status);
+                finish(context, controller);
+              },
+            ),
           );
         };
       } else {

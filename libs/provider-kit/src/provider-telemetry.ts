@@ -1,6 +1,6 @@
 // The adapter's part of a request's trace, in one place for every adapter: each Generate and
-// StreamGenerate runs inside a `chat {model}` CLIENT span (the upstream HTTP span that the fetch
-// instrumentation makes becomes its child) carrying the GenAI request and response attributes, and
+// StreamGenerate runs inside a `chat {model}` CLIENT span (the upstream HTTP span that the upstream
+// fetch makes becomes its child) carrying the GenAI request and response attributes, and
 // feeds the gen_ai.client.* metrics. Prompt and completion text go on the span only when the operator
 // turned content capture on (the telemetry library's switch).
 import type { MessageInitShape } from '@bufbuild/protobuf';

@@ -1,17 +1,25 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { startTelemetry, withSpan, type Telemetry } from '@switchyard/telemetry';
 import { createUpstreamFetch, type UpstreamFetch } from './upstream-fetch';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+
+const exporter = new InMemorySpanExporter();
+const upstreamSpans = (): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
 
 describe('createUpstreamFetch', () => {
   let server: Server;
   let base: string;
   let handler: Handler;
   let upstream: UpstreamFetch;
+  let telemetry: Telemetry;
 
   beforeAll(async () => {
+    telemetry = startTelemetry({ serviceName: 'upstream-fetch-test', env: {}, autoInstrument: false, spanExporter: exporter });
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -26,7 +34,9 @@ describe('createUpstreamFetch', () => {
     upstream.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+    await telemetry.shutdown();
   });
+  beforeEach(() => exporter.reset());
 
   it('sends method, headers and body in one request and returns the JSON reply', async () => {
     handler = (req, body, res) => {
@@ -138,6 +148,49 @@ describe('createUpstreamFetch', () => {
     expect(failure).toBeInstanceOf(TypeError);
     expect((failure as TypeError).message).toBe('fetch failed');
     expect(((failure as TypeError).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it('traces each request as a POST span under the active span, and sends that span as traceparent', async () => {
+    let traceparent: string | undefined;
+    handler = (req, _body, res) => {
+      traceparent = req.headers.traceparent as string | undefined;
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"overloaded"}}');
+    };
+    await withSpan('chat gpt-4o-mini', {}, async () => {
+      const response = await upstream.fetch(`${base}/v1/chat/completions?api-key=k`, { method: 'POST', body: '{}' });
+      expect(response.status).toBe(503);
+    });
+    const [http] = upstreamSpans();
+    const parent = exporter.getFinishedSpans().find((s) => s.name === 'chat gpt-4o-mini');
+    expect(http).toMatchObject({ name: 'POST', status: { code: SpanStatusCode.ERROR } });
+    expect(http.parentSpanContext?.spanId).toBe(parent?.spanContext().spanId);
+    expect(http.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 503, 'error.type': '503', 'url.full': `${base}/v1/chat/completions` });
+    expect(traceparent).toBe(`00-${http.spanContext().traceId}-${http.spanContext().spanId}-01`);
+  });
+
+  it('keeps the span of an event stream open until the stream ends', async () => {
+    let finish: () => void = () => undefined;
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      finish = () => res.end('data: two\n\n');
+    };
+    const body = (await upstream.fetch(`${base}/stream`, { method: 'POST', body: '{}' })).body;
+    const reader = body?.getReader();
+    await reader?.read();
+    expect(upstreamSpans()).toEqual([]);
+    finish();
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) expect(chunk.value.byteLength).toBeGreaterThan(0);
+    expect(upstreamSpans()).toMatchObject([{ name: 'POST', status: { code: SpanStatusCode.UNSET }, attributes: { 'http.response.status_code': 200 } }]);
+  });
+
+  it('ends the span failed, with the socket error code, when nothing listens', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(upstream.fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow('fetch failed');
+    expect(upstreamSpans()).toMatchObject([{ name: 'GET', status: { code: SpanStatusCode.ERROR }, attributes: { 'error.type': 'ECONNREFUSED', 'server.port': port } }]);
   });
 
   it('hands bodies it does not send (streams) to the fallback fetch', async () => {

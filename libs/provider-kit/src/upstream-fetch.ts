@@ -10,10 +10,15 @@
  * the response. A complete reply comes back as a {@link BufferedResponse} (status, headers, text,
  * json, bytes, arrayBuffer, blob, clone, body), an event stream as a real Response. It does not follow redirects (provider APIs do not redirect; a 3xx reaches the SDK
  * as an error status) and does not read proxy variables (neither does Node's fetch).
+ *
+ * Each request it sends is traced here: the upstream `POST` span, a child of the adapter's `chat`
+ * span, lasts until the body has been read (an event stream's until it ends), and the request carries
+ * its `traceparent` (see startHttpClientSpan; the telemetry bootstrap leaves outgoing node:http alone).
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { startHttpClientSpan } from '@switchyard/telemetry';
 
 /** Options of {@link createUpstreamFetch}. */
 export interface UpstreamFetchOptions {
@@ -63,8 +68,15 @@ function decodedBody(message: IncomingMessage): NodeJS.ReadableStream & { destro
   return message.pipe(decoder);
 }
 
-/** A WHATWG stream over a Node stream, with backpressure (reading pauses while the consumer is behind). */
-function webStream(source: NodeJS.ReadableStream & { destroy(error?: Error): void }, signal: AbortSignal | null | undefined): ReadableStream<Uint8Array> {
+/**
+ * A WHATWG stream over a Node stream, with backpressure (reading pauses while the consumer is behind).
+ * `done` is called once: when the stream ends, fails (with the error) or is cancelled by its reader.
+ */
+function webStream(
+  source: NodeJS.ReadableStream & { destroy(error?: Error): void },
+  signal: AbortSignal | null | undefined,
+  done: (error?: unknown) => void,
+): ReadableStream<Uint8Array> {
   // Once the stream is closed, errored or cancelled, later events from the socket are ignored.
   let settled = false;
   return new ReadableStream<Uint8Array>({
@@ -78,11 +90,14 @@ function webStream(source: NodeJS.ReadableStream & { destroy(error?: Error): voi
         if (settled) return;
         settled = true;
         controller.close();
+        done();
       });
       source.once('error', (error: Error) => {
         if (settled) return;
         settled = true;
-        controller.error(signal?.aborted ? abortError(signal) : error);
+        const failure = signal?.aborted ? abortError(signal) : error;
+        controller.error(failure);
+        done(failure);
       });
     },
     pull() {
@@ -91,6 +106,7 @@ function webStream(source: NodeJS.ReadableStream & { destroy(error?: Error): voi
     cancel() {
       settled = true;
       source.destroy();
+      done(new DOMException('the reader cancelled the response body', 'AbortError'));
     },
   });
 }
@@ -195,27 +211,49 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): Upstrea
     if (signal?.aborted) return Promise.reject(abortError(signal));
 
     return new Promise<Response>((resolve, reject) => {
+      const method = init.method ?? 'GET';
+      const span = startHttpClientSpan(method, url);
       const headers = headerObject(init.headers);
+      span.inject(headers);
       if (body !== undefined && body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
       const request = (url.protocol === 'https:' ? https : http).request(
-        { agent, method: init.method ?? 'GET', hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers },
+        { agent, method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers },
         (message) => {
           const status = message.statusCode ?? 0;
+          span.setResponseStatus(status);
           const init = { status, statusText: message.statusMessage ?? '', headers: responseHeaders(message) };
           const source = decodedBody(message);
           // A body-less status (204, 304) cannot carry a body in a Response.
           if (status === 204 || status === 304 || init.headers.get('content-length') === '0') {
             message.resume();
+            span.end();
             return resolve(new Response(null, init));
           }
-          if ((message.headers['content-type'] ?? '').includes('text/event-stream')) return resolve(new Response(webStream(source, signal), init));
-          readAll(source, signal).then((bytes) => resolve(new BufferedResponse(status, init.statusText, init.headers, bytes, url.href) as unknown as Response), reject);
+          if ((message.headers['content-type'] ?? '').includes('text/event-stream')) return resolve(new Response(webStream(source, signal, (error) => span.end(error)), init));
+          readAll(source, signal).then(
+            (bytes) => {
+              span.end();
+              resolve(new BufferedResponse(status, init.statusText, init.headers, bytes, url.href) as unknown as Response);
+            },
+            (error: unknown) => {
+              span.end(error);
+              reject(error);
+            },
+          );
         },
       );
       const onAbort = () => signal && request.destroy(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
       request.once('close', () => signal?.removeEventListener('abort', onAbort));
-      request.once('error', (error: Error) => reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: error })));
+      request.once('error', (error: Error) => {
+        if (signal?.aborted) {
+          const aborted = abortError(signal);
+          span.end(aborted);
+          return reject(aborted);
+        }
+        span.end(error);
+        reject(new TypeError('fetch failed', { cause: error }));
+      });
       request.end(body ?? undefined);
     });
   }) as typeof fetch;

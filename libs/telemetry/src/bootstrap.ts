@@ -1,5 +1,6 @@
 // One bootstrap every service runs before anything else: the OpenTelemetry SDK for Node (tracer and
-// meter providers, W3C propagation, gRPC/HTTP/undici instrumentation), exporters chosen from the
+// meter providers, W3C propagation, instrumentation of outgoing gRPC calls, incoming HTTP requests and
+// fetch; grpc-kit and provider-kit make the server and upstream spans themselves), exporters chosen from the
 // standard OTEL_* variables, and a Prometheus scrape endpoint. It must run before @grpc/grpc-js is
 // first required (the instrumentation patches it on load) and before any module creates metric
 // instruments (the metrics API has no proxy: instruments made earlier stay no-ops forever).
@@ -25,7 +26,6 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter as OtlpGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
@@ -51,6 +51,7 @@ import {
 } from '@opentelemetry/sdk-trace-node';
 import { AttributionSpanProcessor, PolicyBaggagePropagator, type IncomingBaggagePolicy } from './attribution';
 import { setContentCapture } from './content-capture';
+import { GrpcClientInstrumentation } from './grpc-client-instrumentation';
 import { createSwitchyardMetrics, type SwitchyardMetrics } from './metrics';
 import { StableRpcAttributesSpanProcessor } from './stable-rpc-attributes';
 import { resolveTelemetrySettings, type DiagLevelName, type OtlpTarget, type TelemetrySettings, type TelemetrySettingsOptions } from './telemetry-settings';
@@ -62,7 +63,7 @@ export interface StartTelemetryOptions extends TelemetrySettingsOptions {
    * (adapters, which only the router calls). Changeable later with `setIncomingBaggage`.
    */
   incomingBaggage?: IncomingBaggagePolicy;
-  /** Patch gRPC, HTTP and undici (fetch) for automatic spans; default true. Unit tests turn it off. */
+  /** Patch gRPC clients, HTTP servers and undici (fetch) for automatic spans; default true. Unit tests turn it off. */
   autoInstrument?: boolean;
   /** Tests: export spans here (through a SimpleSpanProcessor) in addition to what the env selects. */
   spanExporter?: SpanExporter;
@@ -194,11 +195,16 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
     options.autoInstrument === false
       ? []
       : [
-          new GrpcInstrumentation(),
+          // Outgoing calls only: @switchyard/grpc-kit makes the server spans (see grpc-client-instrumentation.ts).
+          new GrpcClientInstrumentation(),
           new HttpInstrumentation({
+            // Incoming requests only (the HTTP edge): the one outgoing node:http request on a request path,
+            // an adapter's call to its provider, is traced by provider-kit's upstream fetch (http-client-span.ts).
+            disableOutgoingRequestInstrumentation: true,
             // Scrapes of the metrics endpoint are not part of any request.
             ignoreIncomingRequestHook: (request: IncomingMessage) => request.socket?.localPort === metricsPort,
           }),
+          // fetch (undici): nothing on a request path uses it; it costs nothing until something does.
           new UndiciInstrumentation(),
         ];
 

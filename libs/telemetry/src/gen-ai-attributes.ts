@@ -43,6 +43,11 @@ export const SERVER_PORT = 'server.port';
 /** Low-cardinality failure class: a gRPC status name, an HTTP status code or an exception type. */
 export const ERROR_TYPE = 'error.type';
 export const ERROR_TYPE_OTHER = '_OTHER';
+/** HTTP client spans (stable HTTP conventions). */
+export const HTTP_REQUEST_METHOD = 'http.request.method';
+export const HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+/** The request URL; Switchyard leaves the query string out. */
+export const URL_FULL = 'url.full';
 
 // ---- RPC (stable names; instrumentation-grpc 0.223 still emits rpc.system / rpc.service / rpc.grpc.status_code) ----
 export const RPC_SYSTEM_NAME = 'rpc.system.name';

@@ -63,5 +63,6 @@ export {
   TRACE_LINKS_METADATA_KEY,
   type RecordedRequest,
 } from './trace-links';
+export { startHttpClientSpan, type HttpClientSpan } from './http-client-span';
 export { StableRpcAttributesSpanProcessor } from './stable-rpc-attributes';
 export { serviceIdentityFromEntry, type ServiceIdentity } from './service-identity';

@@ -1,7 +1,8 @@
 // instrumentation-grpc 0.223 still names its spans `grpc.pkg.Service/Method` with rpc.system,
 // rpc.service, a short rpc.method and a numeric rpc.grpc.status_code. This processor adds the stable
 // names (rpc.system.name, fully qualified rpc.method, rpc.status_code as a string, error.type) and
-// the stable span name while the span is ending, so client and server spans read the same way.
+// the stable span name while the span is ending, so its client spans read like the server spans,
+// which @switchyard/grpc-kit makes with the stable names from the start (and this processor skips).
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { grpcStatusName } from './error-type';
@@ -24,7 +25,7 @@ export class StableRpcAttributesSpanProcessor implements SpanProcessor {
 
   onEnding(span: Span): void {
     const attributes = span.attributes;
-    if (attributes[LEGACY_RPC_SYSTEM] !== RPC_SYSTEM_NAME_GRPC && attributes[RPC_SYSTEM_NAME] !== RPC_SYSTEM_NAME_GRPC) return;
+    if (attributes[LEGACY_RPC_SYSTEM] !== RPC_SYSTEM_NAME_GRPC) return;
     span.setAttribute(RPC_SYSTEM_NAME, RPC_SYSTEM_NAME_GRPC);
     const service = attributes[LEGACY_RPC_SERVICE];
     const method = attributes[RPC_METHOD];
