@@ -100,6 +100,10 @@ export const SWITCHYARD_FALLBACK_FROM = 'switchyard.fallback.from';
 export const SWITCHYARD_BUDGET_RESERVATION_ID = 'switchyard.budget.reservation_id';
 /** budget.reserve: the amount held, nano-USD. */
 export const SWITCHYARD_BUDGET_HELD_NANOS_USD = 'switchyard.budget.held_nanos_usd';
+/** budget.reserve: true when the request was admitted under the router's budget lease (no call to billing). */
+export const SWITCHYARD_BUDGET_LEASE = 'switchyard.budget.lease';
+/** budget.reserve: the lease the request was admitted under (its reservation's request id in billing). */
+export const SWITCHYARD_BUDGET_LEASE_ID = 'switchyard.budget.lease_id';
 /** Circuit breaker state on metrics: `closed`, `half_open`, `open`. */
 export const SWITCHYARD_CIRCUIT_STATE = 'switchyard.circuit.state';
 /** Why a fallback happened (the failed attempt's error.type). */

@@ -14,10 +14,6 @@ import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { UsageOutbox } from './usage-outbox';
 
-/** budget.reserve span attributes of a request admitted under a lease (no billing call was made). */
-export const BUDGET_LEASE_ATTRIBUTE = 'switchyard.budget.lease';
-export const BUDGET_LEASE_ID_ATTRIBUTE = 'switchyard.budget.lease_id';
-
 // After a lease was refused or billing could not be asked, requests of the key take their own holds this long.
 const RETRY_AFTER_MS = 1000;
 // Leases a request waits for before it takes its own hold (a burst larger than this many leases).

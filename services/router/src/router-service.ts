@@ -25,6 +25,8 @@ import {
   SPAN_BUDGET_RESERVE,
   SPAN_BUDGET_SETTLE,
   SPAN_ROUTE_DECIDE,
+  SWITCHYARD_BUDGET_LEASE,
+  SWITCHYARD_BUDGET_LEASE_ID,
   withGenAiSpan,
   withSpan,
   withTrustedBaggage,
@@ -33,7 +35,6 @@ import {
 import type { Logger } from 'pino';
 import { AttemptFailure, CircuitOpenError, type AdapterPool } from './adapter-pool';
 import type { BudgetGate, BudgetHold } from './budget';
-import { BUDGET_LEASE_ATTRIBUTE, BUDGET_LEASE_ID_ATTRIBUTE } from './budget-lease';
 import type { LatencyTracker } from './latency-tracker';
 import type { OnlineSampler } from './online-sampler';
 import type { ModelCatalog } from './model-catalog';
@@ -310,7 +311,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       });
       if (span.isRecording()) {
         span.setAttributes(budgetAttributes({ reservationId: hold.reservationId, heldNanosUsd: hold.checked ? hold.heldNanos : undefined }));
-        if (hold.lease) span.setAttributes({ [BUDGET_LEASE_ATTRIBUTE]: true, [BUDGET_LEASE_ID_ATTRIBUTE]: hold.lease.leaseId });
+        if (hold.lease) span.setAttributes({ [SWITCHYARD_BUDGET_LEASE]: true, [SWITCHYARD_BUDGET_LEASE_ID]: hold.lease.leaseId });
       }
       return hold;
     });
