@@ -1,11 +1,11 @@
 import { billing } from '@switchyard/contracts';
+import type { Database } from '@switchyard/database';
 import { serverCredentialsFromFiles, startGrpcServer, type RunningGrpcServer, type ServerTlsFiles } from '@switchyard/grpc-kit';
 import type { PriceCatalog } from '@switchyard/pricing';
 import type { Principal, ServerCallContext, BillingServiceImplementation } from '@switchyard/sdk';
 import type { Logger } from 'pino';
 import { createBillingService } from './billing-service';
 import { createBudgets, type Budgets } from './budgets';
-import type { Database } from './database';
 import { createUsageLedger, type UsageLedger } from './ledger';
 import { applyMigrations } from './migrations/migration-runner';
 import { createPriceBook, type PriceBook } from './price-book';

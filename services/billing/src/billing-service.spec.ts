@@ -1,9 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { billing } from '@switchyard/contracts';
+import { createTestDatabase, testBackends, type TestDatabase } from '@switchyard/database/testing';
 import { createApiKeyAuthenticator, createLogger, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { createBillingClient, SwitchyardError, type BillingServiceClient } from '@switchyard/sdk';
 import { startBillingServer, type Billing } from './billing-app';
-import { createTestBilling, createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
+import { createTestBilling } from './testing/test-databases';
 import { createTestKeys } from './testing/test-keys';
 import { usageRecord } from './testing/usage-records';
 

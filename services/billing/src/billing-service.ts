@@ -2,6 +2,7 @@ import { timestampDate, timestampFromDate, type Duration, type Timestamp } from 
 import { status } from '@grpc/grpc-js';
 import { trace, type Attributes } from '@opentelemetry/api';
 import { billing } from '@switchyard/contracts';
+import { DatabaseUnavailableError } from '@switchyard/database';
 import {
   alreadyExists,
   invalidArgument,
@@ -17,7 +18,6 @@ import { attributionAttributes, budgetAttributes } from '@switchyard/telemetry';
 import { authorize, principalOf, readableTeam } from './authorization';
 import { AccessDeniedError, BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, RequestAlreadyServedError } from './billing-errors';
 import type { BudgetStatus, Budgets } from './budgets';
-import { DatabaseUnavailableError } from './database';
 import type { UsageLedger } from './ledger';
 import type { PriceBook } from './price-book';
 import type { BillingQueries } from './queries';

@@ -1,9 +1,10 @@
 import { billing } from '@switchyard/contracts';
+import { createTestDatabase, testBackends, type TestDatabase } from '@switchyard/database/testing';
 import type { Billing } from './billing-app';
 import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, RequestAlreadyServedError } from './billing-errors';
 import { createBudgets } from './budgets';
 import { countingDatabase } from './testing/counting-database';
-import { createTestBilling, createTestClock, createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
+import { createTestBilling, createTestClock } from './testing/test-databases';
 import { usageRecord } from './testing/usage-records';
 
 const DAY = billing.BudgetPeriod.DAY;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { formatNanosAsUsd } from '@switchyard/pricing';
-import { withTransactionRetry, type Database, type Queryable } from './database';
 import { billing } from '@switchyard/contracts';
+import { withTransactionRetry, type Database, type Queryable } from '@switchyard/database';
+import { formatNanosAsUsd } from '@switchyard/pricing';
 import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, RequestAlreadyServedError, type BudgetViolation } from './billing-errors';
 import { isSupportedPeriod, periodEnd, periodName, periodStart, type SupportedPeriod } from './budget-period';
 import type { TeamDirectory } from './teams';

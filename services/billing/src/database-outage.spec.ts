@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
+import { createScratchPostgres, testBackends, type ScratchPostgres } from '@switchyard/database/testing';
 import { createBillingClient, SwitchyardError, type BillingServiceClient } from '@switchyard/sdk';
 import { startFaultProxy, type FaultProxy } from '@switchyard/testing';
 import { startBillingProcess, type BillingProcess } from './testing/billing-process';
-import { createScratchPostgres, testBackends, type ScratchPostgres } from './testing/test-databases';
 import { createTestKeys } from './testing/test-keys';
 
 // The billing process, not just its database layer: a PostgreSQL connection reset while a call's

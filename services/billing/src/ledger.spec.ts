@@ -1,9 +1,10 @@
 import { create } from '@bufbuild/protobuf';
 import { billing } from '@switchyard/contracts';
+import { createTestDatabase, testBackends, type TestDatabase } from '@switchyard/database/testing';
 import type { Billing } from './billing-app';
 import { createUsageLedger, MAX_RECORDS_PER_BATCH, usageContentHash } from './ledger';
 import { countingDatabase } from './testing/counting-database';
-import { createTestBilling, createTestClock, createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
+import { createTestBilling, createTestClock } from './testing/test-databases';
 import { usageRecord, type UsageRecordInput } from './testing/usage-records';
 
 const NOW = '2026-03-15T12:00:00Z';

@@ -1,11 +1,11 @@
 // Composition root of the billing service: telemetry first (it must patch @grpc/grpc-js before it loads),
 // then config → database → migrations → gRPC server; SIGTERM → drain → close the database → flush telemetry.
 import { telemetry } from '@switchyard/telemetry/register';
+import { openDatabase } from '@switchyard/database';
 import { createApiKeyAuthenticator, createApiKeyStore, createLogger } from '@switchyard/grpc-kit';
 import { defaultPriceCatalog } from '@switchyard/pricing';
 import { createBilling, prepareBillingDatabase, startBillingServer } from './billing-app';
 import { loadBillingConfig } from './config';
-import { openDatabase } from './database';
 
 async function main(): Promise<void> {
   const config = loadBillingConfig(process.env);
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     url: config.database.url,
     dataDir: config.database.dataDir,
     maxConnections: config.database.maxConnections,
+    applicationName: 'switchyard-billing',
     onConnectionError: (error) => logger.warn({ err: error.message }, 'database connection failed; calls using it answer UNAVAILABLE and the pool reconnects'),
   });
   logger.info({ database: database.kind, dataDir: config.database.url ? undefined : config.database.dataDir }, 'database open');

@@ -1,8 +1,9 @@
 import { billing } from '@switchyard/contracts';
+import { createTestDatabase, testBackends, type TestDatabase } from '@switchyard/database/testing';
 import { defaultPriceCatalog, type CatalogPrice } from '@switchyard/pricing';
 import type { Billing } from './billing-app';
 import { ConflictingDuplicateError, InvalidFieldError } from './billing-errors';
-import { createTestBilling, createTestClock, createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
+import { createTestBilling, createTestClock } from './testing/test-databases';
 import { usageRecord } from './testing/usage-records';
 
 const at = (iso: string) => new Date(iso);

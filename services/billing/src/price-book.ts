@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Database, Queryable } from '@switchyard/database';
 import {
   createPriceCatalog,
   describeModelKey,
@@ -9,7 +10,6 @@ import {
   type CatalogPrice,
   type PriceCatalog,
 } from '@switchyard/pricing';
-import type { Database, Queryable } from './database';
 import { ConflictingDuplicateError, InvalidFieldError } from './billing-errors';
 import { decodePageToken, encodePageToken, queryFingerprint, resolvePageSize } from './page-token';
 

@@ -1,6 +1,7 @@
 import { billing } from '@switchyard/contracts';
+import { createTestDatabase, testBackends, type TestDatabase } from '@switchyard/database/testing';
 import type { Billing } from './billing-app';
-import { createTestBilling, createTestClock, createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
+import { createTestBilling, createTestClock } from './testing/test-databases';
 import { usageRecord } from './testing/usage-records';
 
 const D = billing.SpendDimension;

@@ -1,6 +1,6 @@
 import { billing } from '@switchyard/contracts';
+import type { Database } from '@switchyard/database';
 import { attributeCapacity } from '@switchyard/pricing';
-import type { Database } from './database';
 import { InvalidFieldError } from './billing-errors';
 import { decodePageToken, encodePageToken, queryFingerprint, resolvePageSize, type PageCursor } from './page-token';
 import type { PriceBook } from './price-book';

@@ -1,4 +1,4 @@
-import type { Database } from './database';
+import type { Database } from '@switchyard/database';
 import { InvalidFieldError } from './billing-errors';
 import { decodePageToken, encodePageToken, queryFingerprint, resolvePageSize } from './page-token';
 

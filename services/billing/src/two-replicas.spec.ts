@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { billing } from '@switchyard/contracts';
+import { createScratchPostgres, testBackends, type ScratchPostgres } from '@switchyard/database/testing';
 import { createBillingClient, SwitchyardError, type BillingServiceClient } from '@switchyard/sdk';
 import { startBillingProcess, type BillingProcess } from './testing/billing-process';
-import { createScratchPostgres, testBackends, type ScratchPostgres } from './testing/test-databases';
 import { createTestKeys } from './testing/test-keys';
 
 // Several billing replicas over one PostgreSQL: the check-and-hold is one conditional UPDATE, so no

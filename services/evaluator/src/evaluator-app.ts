@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { evaluator as contracts } from '@switchyard/contracts';
+import type { Database } from '@switchyard/database';
 import { startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import type { EvaluatorServiceImplementation, Principal, ServerCallContext } from '@switchyard/sdk';
 import type { Logger } from 'pino';
-import type { Database } from './database';
 import { createEvaluatorService, type DemotionPolicy } from './evaluator-service';
 import { applyMigrations } from './migrations/migration-runner';
 import type { ModelCaller } from './model-caller';

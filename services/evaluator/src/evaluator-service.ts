@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { common, evaluator } from '@switchyard/contracts';
-import { failedPrecondition, invalidArgument, notFound, permissionDenied, deadlineExceeded } from '@switchyard/grpc-kit';
+import { DatabaseUnavailableError } from '@switchyard/database';
+import { failedPrecondition, invalidArgument, notFound, permissionDenied, deadlineExceeded, unavailable } from '@switchyard/grpc-kit';
 import { messageText, type EvaluatorServiceImplementation, type ServerCallContext } from '@switchyard/sdk';
 import type { ChatTurn } from './model-caller';
 import { modelMatches, type ModelNaming } from './model-names';
@@ -112,6 +113,44 @@ async function waitForRunEnd(dependencies: EvaluatorServiceDependencies, runId: 
   }
 }
 
+/** The one place the evaluator's typed errors become gRPC status (ServiceFailures pass; anything else stays INTERNAL). */
+function toServiceFailure(error: unknown): unknown {
+  // The database layer classifies connection failures (reset, refused, server restarting) into this one error.
+  if (error instanceof DatabaseUnavailableError) return unavailable('the evaluator database is unavailable; retry shortly', 'DATABASE_UNAVAILABLE', { retryDelayMs: 1000 });
+  return error;
+}
+
+/** The handlers with every failure passed through toServiceFailure. */
+function withServiceFailures(handlers: EvaluatorServiceImplementation): EvaluatorServiceImplementation {
+  const unary =
+    <Request, Response>(handler: (request: Request, context: ServerCallContext) => Promise<Response> | Response) =>
+    async (request: Request, context: ServerCallContext): Promise<Response> => {
+      try {
+        return await handler(request, context);
+      } catch (error) {
+        throw toServiceFailure(error);
+      }
+    };
+  return {
+    listSuites: unary(handlers.listSuites),
+    startRun: unary(handlers.startRun),
+    getRun: unary(handlers.getRun),
+    async *watchRun(request, context) {
+      try {
+        yield* handlers.watchRun(request, context);
+      } catch (error) {
+        throw toServiceFailure(error);
+      }
+    },
+    listRunResults: unary(handlers.listRunResults),
+    compareRuns: unary(handlers.compareRuns),
+    getQualityScores: unary(handlers.getQualityScores),
+    validateModel: unary(handlers.validateModel),
+    getModelStatus: unary(handlers.getModelStatus),
+    submitExchange: unary(handlers.submitExchange),
+  };
+}
+
 /** The EvaluatorService handlers. */
 export function createEvaluatorService(dependencies: EvaluatorServiceDependencies): EvaluatorServiceImplementation {
   const { runs, executor, naming } = dependencies;
@@ -196,7 +235,7 @@ export function createEvaluatorService(dependencies: EvaluatorServiceDependencie
     return { status, verdict, online, interval };
   }
 
-  return {
+  return withServiceFailures({
     async listSuites(request) {
       const size = pageSize(request.pageSize);
       const offset = pageOffset(request.pageToken, 'suites');
@@ -370,5 +409,5 @@ export function createEvaluatorService(dependencies: EvaluatorServiceDependencie
       if (outcome !== 'queued') context.setHeader('x-switchyard-exchange', outcome);
       return { accepted: outcome === 'queued' };
     },
-  };
+  });
 }

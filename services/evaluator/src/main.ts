@@ -4,10 +4,10 @@
 import { telemetry } from '@switchyard/telemetry/register';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { openDatabase } from '@switchyard/database';
 import { createApiKeyAuthenticator, createApiKeyStore, createLogger } from '@switchyard/grpc-kit';
 import { defaultPriceCatalog } from '@switchyard/pricing';
 import { loadEvaluatorConfig } from './config';
-import { openDatabase } from './database';
 import { createEvaluator, startEvaluatorServer } from './evaluator-app';
 import { ModelCallError, type ModelCaller } from './model-caller';
 import { createModelNaming } from './model-names';
@@ -36,7 +36,13 @@ async function main(): Promise<void> {
   if (config.suites.strict && loaded.rejected.length > 0) throw new Error(`${loaded.rejected.length} suite file(s) rejected (suites.strict is on)`);
   logger.info({ suites: loaded.suites.map((suite) => `${suite.name}@${suite.version} (${suite.items.length} items)`) }, 'suites loaded');
 
-  const database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, maxConnections: config.database.maxConnections });
+  const database = await openDatabase({
+    url: config.database.url,
+    dataDir: config.database.dataDir,
+    maxConnections: config.database.maxConnections,
+    applicationName: 'switchyard-evaluator',
+    onConnectionError: (error) => logger.warn({ err: error.message }, 'database connection failed; calls using it answer UNAVAILABLE and the pool reconnects'),
+  });
   logger.info({ database: database.kind, dataDir: config.database.url ? undefined : config.database.dataDir }, 'database open');
 
   const catalog = defaultPriceCatalog();

@@ -3,10 +3,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create } from '@bufbuild/protobuf';
 import { common, evaluator } from '@switchyard/contracts';
+import { createPgliteDatabase, type Database } from '@switchyard/database';
 import { createLogger, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { chatMessage } from '@switchyard/sdk';
 import { startFakeOpenAI, type FakeChatRequest, type FakeUpstream } from '@switchyard/testing';
-import { createPgliteDatabase, type Database } from './database';
 import { applyMigrations } from './migrations/migration-runner';
 import type { ModelCaller } from './model-caller';
 import { createOnlineScoring, type OnlineExchange } from './online-scoring';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Database } from './database';
+import type { Database } from '@switchyard/database';
 import type { ChatTurn, ModelCaller } from './model-caller';
 import type { QualityStore } from './quality-store';
 import type { Judge } from './scorers/llm-judge';

@@ -2,6 +2,7 @@
 // scoring and quality scores use only SQL both engines share.
 import { create } from '@bufbuild/protobuf';
 import { common, evaluator } from '@switchyard/contracts';
+import { createTestDatabase, testBackends, type TestDatabase } from '@switchyard/database/testing';
 import type { RunningGrpcServer } from '@switchyard/grpc-kit';
 import { chatMessage } from '@switchyard/sdk';
 import { startFakeOpenAI, type FakeUpstream } from '@switchyard/testing';
@@ -9,7 +10,6 @@ import type { ModelCaller } from './model-caller';
 import { compareWithShadow } from './online-scoring';
 import { createProviderModelCaller } from './provider-model-caller';
 import { startFakeUpstreamProvider } from './testing/fake-upstream-provider';
-import { createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
 import { startTestEvaluator, testNaming, type TestEvaluator } from './testing/test-evaluator';
 
 describe('shadow comparison', () => {

@@ -1,4 +1,4 @@
-import type { Database } from './database';
+import type { Database } from '@switchyard/database';
 import { mergeSummaries, type ScoreSummary } from './statistics';
 
 /** Quality of one model on one task class, merged over its sources. */

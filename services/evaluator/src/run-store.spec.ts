@@ -1,7 +1,7 @@
 // The store guarantees behind resumability, on embedded PGlite and on a real PostgreSQL server.
+import { createTestDatabase, testBackends, type TestDatabase } from '@switchyard/database/testing';
 import { applyMigrations } from './migrations/migration-runner';
 import { createRunStore, pairKey, type ItemResultRecord, type NewRun, type RunStore } from './run-store';
-import { createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
 
 const newRun = (runId: string, requestId?: string): NewRun => ({
   runId,

@@ -1,4 +1,4 @@
-import type { Database } from './database';
+import type { Database } from '@switchyard/database';
 import { type ScoreSummary } from './statistics';
 
 /** A run's lifecycle state as stored. */

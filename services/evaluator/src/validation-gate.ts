@@ -1,4 +1,4 @@
-import type { Database } from './database';
+import type { Database } from '@switchyard/database';
 import type { AggregateRow } from './run-store';
 import { deltaInterval, meanInterval, type Interval, type ScoreSummary } from './statistics';
 

@@ -17,7 +17,7 @@ export const KNOWN_GAPS = {
   billingCrashesOnDatabaseReset: {
     // Closed: every pooled client has an error listener; the call using it answers UNAVAILABLE (DATABASE_UNAVAILABLE).
     open: false,
-    fixIn: 'services/billing/src/database/postgres-database.ts (createPostgresDatabase: a checked-out pg client has no error listener)',
+    fixIn: 'libs/database/src/postgres-database.ts (createPostgresDatabase: a checked-out pg client has no error listener)',
     summary:
       "billing exits with an unhandled 'error' event (read ECONNRESET) when its PostgreSQL connection is reset while a client is checked out; a supervisor restart plus the router's outbox keep the ledger whole",
   },

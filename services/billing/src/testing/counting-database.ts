@@ -1,6 +1,6 @@
 // Test support: a Database that records the statements sent through it, so a test can pin how many
 // round trips a write costs.
-import type { Database, Queryable } from '../database';
+import type { Database, Queryable } from '@switchyard/database';
 
 /** A database wrapper and the statements sent through it ("BEGIN" for each transaction opened). */
 export interface CountingDatabase {

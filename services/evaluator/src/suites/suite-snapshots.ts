@@ -1,4 +1,4 @@
-import type { Database } from '../database';
+import type { Database } from '@switchyard/database';
 import type { Suite, SuiteItem } from './suite-file';
 
 /**

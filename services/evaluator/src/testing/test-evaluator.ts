@@ -1,9 +1,9 @@
 // Test support: an in-process evaluator on in-memory PGlite (or a given database), served over real gRPC on port 0.
 import path from 'node:path';
+import { createPgliteDatabase, type Database } from '@switchyard/database';
 import { createLogger, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { defaultPriceCatalog } from '@switchyard/pricing';
 import { createEvaluatorClient, type EvaluatorServiceClient } from '@switchyard/sdk';
-import { createPgliteDatabase, type Database } from '../database';
 import { createEvaluator, startEvaluatorServer, type Evaluator } from '../evaluator-app';
 import type { DemotionPolicy } from '../evaluator-service';
 import type { ModelCaller } from '../model-caller';

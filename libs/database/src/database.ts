@@ -13,7 +13,7 @@ export interface Queryable {
 }
 
 /**
- * The small database surface billing needs, implemented over embedded PGlite and over a real
+ * The small database surface the services need, implemented over embedded PGlite and over a real
  * PostgreSQL pool with the same SQL. Transactions run in READ COMMITTED (PostgreSQL's default).
  */
 export interface Database extends Queryable {
@@ -31,9 +31,10 @@ export interface Database extends Queryable {
 
 /**
  * The database could not be reached, or dropped the connection in the middle of a statement (reset,
- * server shutdown, too many clients). Nothing about the request is wrong: the caller should retry. A
- * transaction that failed this way was rolled back, except when the connection broke during COMMIT,
- * where it may have committed: every write billing takes is idempotent, so the retry is safe either way.
+ * server shutdown, too many clients). Nothing about the request is wrong: the caller should retry,
+ * and a service answers it as gRPC UNAVAILABLE. A transaction that failed this way was rolled back,
+ * except when the connection broke during COMMIT, where it may have committed: a retry is safe
+ * only for writes that are idempotent (as billing's and the evaluator's are).
  */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
@@ -43,7 +44,7 @@ export class DatabaseUnavailableError extends Error {
 }
 
 /** SQLSTATE codes after which a transaction may simply be run again. */
-export const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 
 /** The SQLSTATE of a database error, if it carries one. */
 export function sqlState(error: unknown): string | undefined {

@@ -7,7 +7,7 @@ export interface PostgresDatabaseOptions {
   url: string;
   /** Pool size; default 10. */
   maxConnections?: number;
-  /** Name shown in pg_stat_activity. */
+  /** Name shown in pg_stat_activity, e.g. `switchyard-billing`; default `switchyard`. */
   applicationName?: string;
   /**
    * Told once per failed connection (reset, server gone), idle or in use, for a log line; must not
@@ -29,7 +29,7 @@ const SERVER_UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
 const CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed/i;
 
 /** Whether `error` means the connection or the server failed (retry later), not the statement. */
-export function isConnectionFailure(error: unknown): boolean {
+function isConnectionFailure(error: unknown): boolean {
   if (error instanceof DatabaseUnavailableError) return true;
   const code = sqlState(error) ?? '';
   return CONNECTION_ERRNOS.has(code) || code.startsWith('08') || SERVER_UNAVAILABLE_STATES.has(code) || (error instanceof Error && CONNECTION_MESSAGES.test(error.message));
@@ -64,13 +64,13 @@ function queryable(client: pg.Pool | pg.PoolClient, broken: () => Error | undefi
  * never takes the process down: every pooled client has an `error` listener from the moment it
  * connects (pg-pool only listens while a client is idle, and an `error` event nobody listens to is an
  * uncaught exception), and the statement or transaction that was using it fails with
- * DatabaseUnavailableError, which billing answers as UNAVAILABLE.
+ * DatabaseUnavailableError, which services answer as UNAVAILABLE.
  */
 export async function createPostgresDatabase(options: PostgresDatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
-    application_name: options.applicationName ?? 'switchyard-billing',
+    application_name: options.applicationName ?? 'switchyard',
     options: '-c TimeZone=UTC',
     types: typeParsers,
   });

@@ -1,5 +1,5 @@
 import { integerArrayLiteral, textArrayLiteral } from './array-literal';
-import { createTestDatabase, testBackends, type TestDatabase } from '../testing/test-databases';
+import { createTestDatabase, testBackends, type TestDatabase } from './testing/test-databases';
 
 describe('array literals', () => {
   it.each([

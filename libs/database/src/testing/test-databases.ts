@@ -1,0 +1,97 @@
+// Test support (`@switchyard/database/testing`): the same suites run on embedded PGlite and on the
+// real PostgreSQL server, each PostgreSQL suite in a scratch database of its own.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Database } from '../database';
+import { createPgliteDatabase } from '../pglite-database';
+import { createPostgresDatabase } from '../postgres-database';
+
+/** The database engines tests run on. */
+export type Backend = 'pglite' | 'postgres';
+
+/**
+ * PGlite always; PostgreSQL unless `SWITCHYARD_TEST_POSTGRES=off` (CI never sets it, so there it
+ * must run and a missing server fails the suite).
+ */
+export function testBackends(): Backend[] {
+  return process.env.SWITCHYARD_TEST_POSTGRES === 'off' ? ['pglite'] : ['pglite', 'postgres'];
+}
+
+const ADMIN_URLS = process.env.SWITCHYARD_TEST_POSTGRES_URL
+  ? [process.env.SWITCHYARD_TEST_POSTGRES_URL]
+  : ['postgres://postgres@127.0.0.1:5432/postgres', 'postgres://root@127.0.0.1:5432/postgres'];
+
+/** A throwaway PostgreSQL database, uniquely named, dropped by `drop()`. */
+export interface ScratchPostgres {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+async function adminClient(): Promise<{ client: pg.Client; url: string }> {
+  let lastError: unknown;
+  for (const url of ADMIN_URLS) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      return { client, url };
+    } catch (error) {
+      lastError = error;
+      await client.end().catch(() => undefined);
+    }
+  }
+  throw new Error(`no PostgreSQL at ${ADMIN_URLS.join(' or ')} (set SWITCHYARD_TEST_POSTGRES=off to skip): ${String(lastError)}`);
+}
+
+/** Runs one statement as the server's admin; returns the admin URL that worked. */
+async function asAdmin(sql: string): Promise<string> {
+  const { client, url } = await adminClient();
+  try {
+    await client.query(sql);
+    return url;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates a uniquely named database (`switchyard_test_<pid>_<random>`) on the test server. */
+export async function createScratchPostgres(): Promise<ScratchPostgres> {
+  const name = `switchyard_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const url = new URL(await asAdmin(`CREATE DATABASE ${name}`));
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      await asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+/** A database for one test file, and how to dispose of it. */
+export interface TestDatabase {
+  backend: Backend;
+  database: Database;
+  /** The PostgreSQL URL (postgres backend only), e.g. for spawned processes. */
+  url?: string;
+  close(): Promise<void>;
+}
+
+/** An in-memory PGlite, or a fresh scratch PostgreSQL database (dropped on close). */
+export async function createTestDatabase(backend: Backend, options: { maxConnections?: number } = {}): Promise<TestDatabase> {
+  if (backend === 'pglite') {
+    const database = await createPgliteDatabase();
+    return { backend, database, close: () => database.close() };
+  }
+  const scratch = await createScratchPostgres();
+  const database = await createPostgresDatabase({ url: scratch.url, maxConnections: options.maxConnections ?? 10 });
+  return {
+    backend,
+    database,
+    url: scratch.url,
+    async close() {
+      await database.close();
+      await scratch.drop();
+    },
+  };
+}
