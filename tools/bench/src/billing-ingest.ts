@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,9 @@ import pg from 'pg';
 import { billing } from '@switchyard/contracts';
 import { generateApiKeySecret, hashApiKey } from '@switchyard/grpc-kit';
 import { createBillingClient, type BillingServiceClient } from '@switchyard/sdk';
+import { writeBenchmarkSection } from './benchmarks-doc';
+import { processCpuMs } from './process-stats';
+import { withScratchPostgres } from './scratch-postgres';
 
 const repoRoot = resolve(__dirname, '../../..');
 
@@ -53,17 +56,9 @@ interface BillingChild {
   stop(): Promise<void>;
 }
 
-const CLOCK_TICKS = 100; // Linux USER_HZ
-
 /** utime + stime of one process, seconds (0 when it is gone or /proc is unavailable). */
 function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
+  return (processCpuMs(pid) || 0) / 1000;
 }
 
 /** CPU seconds of a process and all its live descendants. */
@@ -392,41 +387,6 @@ async function measureIngest(
   };
 }
 
-async function withScratchPostgres<T>(adminUrl: string, work: (url: string) => Promise<T>): Promise<T> {
-  const name = `billing_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  try {
-    return await work(url.toString());
-  } finally {
-    const cleanup = new pg.Client({ connectionString: adminUrl });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await cleanup.end();
-  }
-}
-
-/** Replaces (or appends) this benchmark's `## ` section of docs/benchmarks.md. */
-function writeSection(markdown: string): string {
-  const file = join(repoRoot, 'docs/benchmarks.md');
-  const heading = '## Billing ingest';
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf(`\n${heading}\n`);
-  let updated: string;
-  if (start === -1) {
-    updated = `${current.trimEnd()}\n\n${markdown.trimEnd()}\n`;
-  } else {
-    const after = current.indexOf('\n## ', start + 1);
-    updated = `${current.slice(0, start + 1)}${markdown.trimEnd()}\n${after === -1 ? '' : current.slice(after)}`;
-  }
-  writeFileSync(file, updated);
-  return file;
-}
-
 /** Where the time goes, from CPU profiles (`--cpu-prof-dir`): measured apart from the run above, so redo them when the code changes. */
 const PROFILE_NOTES = `**Where the time goes** (billing under \`--cpu-prof-dir\`, summarised with \`cpu-profile-summary.ts --window\`, 2026-11-26):
 
@@ -511,7 +471,7 @@ async function main(): Promise<void> {
   for (const { suffix, entry } of builds) results.push(await runBackend(`PGlite (embedded, data folder)${suffix}`, { DATABASE_URL: '' }, { ...options, billingEntry: entry }));
   for (const { suffix, entry } of builds) {
     try {
-      results.push(await withScratchPostgres(options.postgresUrl, (url) => runBackend(`PostgreSQL 15 (127.0.0.1)${suffix}`, { DATABASE_URL: url }, { ...options, billingEntry: entry })));
+      results.push(await withScratchPostgres(options.postgresUrl, 'billing_bench', ({ url }) => runBackend(`PostgreSQL 15 (127.0.0.1)${suffix}`, { DATABASE_URL: url }, { ...options, billingEntry: entry })));
     } catch (error) {
       results.push({ backend: `PostgreSQL${suffix}`, note: `not run: ${(error as Error).message.split('\n')[0]}` });
     }
@@ -566,7 +526,7 @@ ${results
 
 ${PROFILE_NOTES}`;
   console.log(`\n${ingest}\n\n${holds}`);
-  if (options.write) console.log(`\nwrote ${writeSection(markdown)}`);
+  if (options.write) console.log(`\nwrote ${writeBenchmarkSection('## Billing ingest', markdown)}`);
 }
 
 main().catch((error: unknown) => {

@@ -28,10 +28,10 @@ export interface ScratchPostgres {
   drop(): Promise<void>;
 }
 
-async function adminClient(): Promise<{ client: pg.Client; url: string }> {
+async function adminClient(urls: readonly string[] = ADMIN_URLS): Promise<{ client: pg.Client; url: string }> {
   let lastError: unknown;
-  for (const url of ADMIN_URLS) {
-    const client = new pg.Client({ connectionString: url });
+  for (const url of urls) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
     try {
       await client.connect();
       return { client, url };
@@ -40,12 +40,12 @@ async function adminClient(): Promise<{ client: pg.Client; url: string }> {
       await client.end().catch(() => undefined);
     }
   }
-  throw new Error(`no PostgreSQL at ${ADMIN_URLS.join(' or ')} (set SWITCHYARD_TEST_POSTGRES=off to skip): ${String(lastError)}`);
+  throw new Error(`no PostgreSQL at ${urls.join(' or ')} (set SWITCHYARD_TEST_POSTGRES=off to skip): ${String(lastError)}`);
 }
 
-/** Runs one statement as the server's admin; returns the admin URL that worked. */
-async function asAdmin(sql: string): Promise<string> {
-  const { client, url } = await adminClient();
+/** Runs one statement as a server's admin (the test server unless `urls` names others); returns the admin URL that worked. */
+async function asAdmin(sql: string, urls?: readonly string[]): Promise<string> {
+  const { client, url } = await adminClient(urls);
   try {
     await client.query(sql);
     return url;
@@ -54,16 +54,28 @@ async function asAdmin(sql: string): Promise<string> {
   }
 }
 
-/** Creates a uniquely named database (`switchyard_test_<pid>_<random>`) on the test server. */
-export async function createScratchPostgres(): Promise<ScratchPostgres> {
-  const name = `switchyard_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const url = new URL(await asAdmin(`CREATE DATABASE ${name}`));
+/** Where createScratchPostgres makes its database. */
+export interface ScratchPostgresOptions {
+  /** An admin connection to another server (e.g. a throwaway one a test may crash); default the test server. */
+  adminUrl?: string;
+  /** The database name's prefix (lower-case letters, digits, `_`); default `switchyard_test`. */
+  prefix?: string;
+}
+
+/** Creates a uniquely named database (`<prefix>_<pid>_<random>`) on the test server, or on `adminUrl`'s. */
+export async function createScratchPostgres(options: ScratchPostgresOptions = {}): Promise<ScratchPostgres> {
+  const prefix = options.prefix ?? 'switchyard_test';
+  if (!/^[a-z][a-z0-9_]*$/.test(prefix)) throw new Error(`scratch database prefix must be a lower-case identifier, got ${JSON.stringify(prefix)}`);
+  const admins = options.adminUrl ? [options.adminUrl] : undefined;
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const adminUrl = await asAdmin(`CREATE DATABASE ${name}`, admins);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
     async drop() {
-      await asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await asAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, [adminUrl]);
     },
   };
 }

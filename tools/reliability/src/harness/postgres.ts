@@ -1,64 +1,18 @@
 // PostgreSQL for the scenarios: a uniquely named database on the machine's server (127.0.0.1:5432),
 // or a throwaway server of our own (initdb + pg_ctl on a free port) when a test must kill the database.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { createScratchPostgres, type ScratchPostgres } from '@switchyard/database/testing';
 import { freePort } from './service-process';
 
 /** A database the scenario owns; `drop()` removes it. */
-export interface ScratchDatabase {
-  /** `postgres://user@127.0.0.1:PORT/name`. */
-  url: string;
-  name: string;
-  drop(): Promise<void>;
-}
-
-const SHARED_SERVER_URLS = process.env.SWITCHYARD_TEST_POSTGRES_URL
-  ? [process.env.SWITCHYARD_TEST_POSTGRES_URL]
-  : ['postgres://postgres@127.0.0.1:5432/postgres', 'postgres://root@127.0.0.1:5432/postgres'];
-
-async function connectAdmin(urls: readonly string[]): Promise<{ client: pg.Client; url: string }> {
-  let lastError: unknown;
-  for (const url of urls) {
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      return { client, url };
-    } catch (error) {
-      lastError = error;
-      await client.end().catch(() => undefined);
-    }
-  }
-  throw new Error(`no PostgreSQL at ${urls.join(' or ')}: ${String(lastError)}`);
-}
+export type ScratchDatabase = ScratchPostgres;
 
 /** Creates `reliability_<pid>_<random>` on the machine's PostgreSQL (or on `adminUrl`'s server). */
-export async function createScratchDatabase(adminUrl?: string): Promise<ScratchDatabase> {
-  const urls = adminUrl ? [adminUrl] : SHARED_SERVER_URLS;
-  const { client, url } = await connectAdmin(urls);
-  const name = `reliability_${process.pid}_${randomBytes(4).toString('hex')}`;
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return {
-    url: parsed.toString(),
-    name,
-    async drop() {
-      const admin = await connectAdmin([url]);
-      try {
-        await admin.client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await admin.client.end();
-      }
-    },
-  };
+export function createScratchDatabase(adminUrl?: string): Promise<ScratchDatabase> {
+  return createScratchPostgres({ adminUrl, prefix: 'reliability' });
 }
 
 /** A PostgreSQL server of the scenario's own, which it may stop, kill and start again. */
