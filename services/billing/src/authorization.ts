@@ -6,13 +6,14 @@ import { AccessDeniedError } from './billing-errors';
  * - `admin`: everything, for every team (manages teams, budgets and prices).
  * - `service` (the router): records usage, holds and settles budget, reads budgets, prices and teams, for any team.
  * - `team`: reads only its own team's budgets, spend, savings and capacity shares, and the prices.
+ * Listing budgets is for people (admins, and teams their own): the router reads the one budget it needs.
  */
-export type BillingAction = 'record-usage' | 'hold-budget' | 'manage' | 'read-budget' | 'read-spend' | 'read-prices' | 'read-teams';
+export type BillingAction = 'record-usage' | 'hold-budget' | 'manage' | 'read-budget' | 'list-budgets' | 'read-spend' | 'read-prices' | 'read-teams';
 
 const allowed: Record<Principal['role'], ReadonlySet<BillingAction>> = {
-  admin: new Set(['record-usage', 'hold-budget', 'manage', 'read-budget', 'read-spend', 'read-prices', 'read-teams']),
+  admin: new Set(['record-usage', 'hold-budget', 'manage', 'read-budget', 'list-budgets', 'read-spend', 'read-prices', 'read-teams']),
   service: new Set(['record-usage', 'hold-budget', 'read-budget', 'read-prices', 'read-teams']),
-  team: new Set(['read-budget', 'read-spend', 'read-prices', 'read-teams']),
+  team: new Set(['read-budget', 'list-budgets', 'read-spend', 'read-prices', 'read-teams']),
 };
 
 /** The authenticated caller (the server authenticates every call; this guards against a misconfigured one). */

@@ -16,6 +16,13 @@ export class InvalidFieldError extends Error {
 /** The thing asked for does not exist. */
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
+  /** @param reason the ErrorInfo reason naming what is missing, e.g. `BUDGET_NOT_FOUND` */
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
 }
 
 /** An idempotency key was reused with different content. */

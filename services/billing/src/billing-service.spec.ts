@@ -222,4 +222,77 @@ describe.each(testBackends())('BillingService over gRPC on %s', (backend) => {
     expect(sums[0].n).toBe(BigInt(unique));
     expect(BigInt(sums[0].cost)).toBe(expectedCost);
   });
+
+  describe('budget administration', () => {
+    const DAY = billing.BudgetPeriod.DAY;
+    const names = (budgets: billing.Budget[]) => budgets.map((b) => `${b.teamId}/${b.project}`);
+
+    beforeAll(async () => {
+      await clients.admin.upsertTeam({ team: { teamId: 'delta', displayName: 'Delta' } });
+      for (const project of ['', 'p1', 'p2', 'p3', 'p4']) await clients.admin.setBudget({ teamId: 'delta', project, period: DAY, limitNanosUsd: project ? 1_000n : 10_000n });
+      await clients.admin.setBudget({ teamId: 'alpha', project: 'admin-listed', period: DAY, limitNanosUsd: 1_000n });
+    });
+
+    it('lists a team\'s budgets over three pages with their use', async () => {
+      await clients.router.reserveBudget({ requestId: 'list-use', teamId: 'delta', project: 'p2', amountNanosUsd: 300n });
+      const pages: billing.ListBudgetsResponse[] = [];
+      let pageToken = '';
+      for (let i = 0; i < 5 && (i === 0 || pageToken); i++) {
+        pages.push(await clients.admin.listBudgets({ teamId: 'delta', pageSize: 2, pageToken }));
+        pageToken = pages[pages.length - 1].nextPageToken;
+      }
+      expect(pages.map((p) => names(p.budgets))).toEqual([['delta/', 'delta/p1'], ['delta/p2', 'delta/p3'], ['delta/p4']]);
+      expect(pages[2].nextPageToken).toBe('');
+      expect(pages[1].budgets[0]).toMatchObject({ limitNanosUsd: 1_000n, spentNanosUsd: 0n, reservedNanosUsd: 300n, remainingNanosUsd: 700n, period: DAY });
+      expect(pages[1].budgets[0].periodStartTime).toBeDefined();
+    });
+
+    it('scopes a team key to its own budgets and keeps the router out', async () => {
+      const own = await clients.alpha.listBudgets({});
+      expect(own.budgets.length).toBeGreaterThan(0);
+      expect(new Set(own.budgets.map((b) => b.teamId))).toEqual(new Set(['alpha']));
+      const denied = await failure(clients.alpha.listBudgets({ teamId: 'delta' }));
+      expect(denied.code).toBe(status.PERMISSION_DENIED);
+      expect(denied.message).toBe('a key of team alpha may not read team delta');
+      expect((await failure(clients.router.listBudgets({ teamId: 'delta' }))).code).toBe(status.PERMISSION_DENIED);
+      const all = names((await clients.admin.listBudgets({ pageSize: 1000 })).budgets);
+      expect(all).toEqual(expect.arrayContaining(['alpha/admin-listed', 'delta/', 'delta/p4']));
+    });
+
+    it.each([
+      ['a page token it did not issue', { pageToken: 'bogus' }, 'page_token'],
+      ['a negative page size', { pageSize: -1 }, 'page_size'],
+      ['a page size over the maximum', { pageSize: 1001 }, 'page_size'],
+    ])('answers %s with INVALID_ARGUMENT naming the field', async (_name, request, field) => {
+      const error = await failure(clients.admin.listBudgets({ teamId: 'delta', ...request }));
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(error.details.badRequest?.fieldViolations).toEqual([expect.objectContaining({ field })]);
+    });
+
+    it('lets only admins delete a budget', async () => {
+      for (const name of ['alpha', 'router']) {
+        expect((await failure(clients[name].deleteBudget({ teamId: 'alpha', project: 'admin-listed' }))).code).toBe(status.PERMISSION_DENIED);
+      }
+      expect((await clients.admin.getBudget({ teamId: 'alpha', project: 'admin-listed' })).budget).toBeDefined();
+    });
+
+    it('deletes a budget: it reads as unset, no longer refuses holds, and a second delete is NOT_FOUND', async () => {
+      await clients.router.reserveBudget({ requestId: 'del-fill', teamId: 'delta', project: 'p3', amountNanosUsd: 900n });
+      expect((await failure(clients.router.reserveBudget({ requestId: 'del-over', teamId: 'delta', project: 'p3', amountNanosUsd: 200n }))).code).toBe(status.RESOURCE_EXHAUSTED);
+      const { budget } = await clients.admin.deleteBudget({ teamId: 'delta', project: 'p3' });
+      expect(budget).toMatchObject({ teamId: 'delta', project: 'p3', limitNanosUsd: 1_000n, reservedNanosUsd: 900n });
+      expect((await clients.admin.getBudget({ teamId: 'delta', project: 'p3' })).budget).toBeUndefined();
+      // Only the team budget (10,000) applies now, with del-fill's 900 still held against it.
+      const { budget: team } = await clients.admin.getBudget({ teamId: 'delta' });
+      if (!team) throw new Error('team delta has no budget');
+      expect(team.reservedNanosUsd).toBeGreaterThanOrEqual(900n);
+      const after = await clients.router.reserveBudget({ requestId: 'del-after', teamId: 'delta', project: 'p3', amountNanosUsd: 200n });
+      expect(after.remainingNanosUsd).toBe(team.remainingNanosUsd - 200n);
+      const again = await failure(clients.admin.deleteBudget({ teamId: 'delta', project: 'p3' }));
+      expect(again.code).toBe(status.NOT_FOUND);
+      expect(again.reason).toBe('BUDGET_NOT_FOUND');
+      expect(again.message).toBe('budget of team:delta/project:p3 does not exist');
+      expect(names((await clients.admin.listBudgets({ teamId: 'delta' })).budgets)).toEqual(['delta/', 'delta/p1', 'delta/p2', 'delta/p4']);
+    });
+  });
 });

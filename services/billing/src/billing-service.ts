@@ -37,7 +37,7 @@ export interface BillingServiceOptions {
 export function toServiceFailure(error: unknown): unknown {
   if (error instanceof ServiceFailure) return error;
   if (error instanceof InvalidFieldError) return invalidArgument(error.field, error.description);
-  if (error instanceof NotFoundError) return notFound(error.message, 'RESERVATION_NOT_FOUND');
+  if (error instanceof NotFoundError) return notFound(error.message, error.reason);
   if (error instanceof ConflictingDuplicateError) return alreadyExists(error.message, 'REQUEST_ID_REUSED');
   if (error instanceof RequestAlreadyServedError) {
     // A signal for the router (AIP-155 across replicas and restarts): do not serve this request id again.
@@ -178,6 +178,26 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
         if (!teamId) throw new InvalidFieldError('team_id', 'must be set');
         const status = await budgets.getBudget({ teamId, project: request.project });
         return { budget: status ? budgetMessage(status) : undefined };
+      }),
+
+    listBudgets: (request, context) =>
+      mapped(async () => {
+        const principal = principalOf(context);
+        authorize(principal, 'list-budgets');
+        const result = await budgets.listBudgets({
+          teamId: readableTeam(principal, request.teamId),
+          project: request.project || undefined,
+          pageSize: request.pageSize,
+          pageToken: request.pageToken,
+        });
+        return { budgets: result.budgets.map(budgetMessage), nextPageToken: result.nextPageToken };
+      }),
+
+    deleteBudget: (request, context) =>
+      mapped(async () => {
+        authorize(principalOf(context), 'manage');
+        const status = await budgets.deleteBudget({ teamId: request.teamId, project: request.project });
+        return { budget: budgetMessage(status) };
       }),
 
     querySpend: (request, context) =>

@@ -8,13 +8,6 @@ export function isSupportedPeriod(period: number): period is SupportedPeriod {
   return period === billing.BudgetPeriod.DAY || period === billing.BudgetPeriod.MONTH;
 }
 
-/** Start of the UTC day or month containing `at`. */
-export function periodStart(period: SupportedPeriod, at: Date): Date {
-  return period === billing.BudgetPeriod.DAY
-    ? new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()))
-    : new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
-}
-
 /** Start of the period after the one starting at `start`. */
 export function periodEnd(period: SupportedPeriod, start: Date): Date {
   return period === billing.BudgetPeriod.DAY

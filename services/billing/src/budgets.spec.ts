@@ -278,4 +278,122 @@ describe.each(testBackends())('budgets on %s', (backend) => {
     expect(refused.every((o) => o.reason instanceof BudgetExhaustedError)).toBe(true);
     expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ reservedNanos: 700_000n, remainingNanos: 0n });
   });
+
+  describe('listing and deleting', () => {
+    const list = (input: { teamId?: string; project?: string; pageSize?: number; pageToken?: string }) =>
+      app.budgets.listBudgets({ pageSize: 0, pageToken: '', ...input });
+    const name = (b: { teamId: string; project: string }) => `${b.teamId}/${b.project}`;
+    const ledgerRows = async (teamId: string) =>
+      (await test.database.query<{ n: bigint }>('SELECT COUNT(*) AS n FROM usage_ledger WHERE team_id = $1', [teamId])).rows[0].n;
+
+    it('pages through a team\'s budgets by project, each with its current-period use', async () => {
+      const teamId = await newTeam(10n);
+      for (const project of ['d', 'b', 'a', 'c']) await app.budgets.setBudget({ teamId, project, period: DAY, limitNanos: USD });
+      await reserve(teamId, 'list-hold', USD / 4n, { project: 'b' });
+      const pages: string[][] = [];
+      let pageToken = '';
+      for (let i = 0; i < 5 && (i === 0 || pageToken); i++) {
+        const page = await list({ teamId, pageSize: 2, pageToken });
+        pages.push(page.budgets.map(name));
+        pageToken = page.nextPageToken;
+      }
+      expect(pages).toEqual([[`${teamId}/`, `${teamId}/a`], [`${teamId}/b`, `${teamId}/c`], [`${teamId}/d`]]);
+      const [held] = (await list({ teamId, project: 'b' })).budgets;
+      expect(held).toEqual(await app.budgets.getBudget({ teamId, project: 'b' }));
+      expect(held).toMatchObject({ period: DAY, limitNanos: USD, reservedNanos: USD / 4n, remainingNanos: USD - USD / 4n, periodStart: new Date('2026-03-15T00:00:00Z') });
+    });
+
+    it('lists every team\'s budgets in (team, project) byte order when no team is named', async () => {
+      const first = await newTeam(1n);
+      const second = await newTeam(1n);
+      await app.budgets.setBudget({ teamId: first, project: 'x', period: DAY, limitNanos: USD });
+      const names: string[] = [];
+      let pageToken = '';
+      for (let i = 0; i < 100 && (i === 0 || pageToken); i++) {
+        const page = await list({ pageSize: 3, pageToken });
+        names.push(...page.budgets.map(name));
+        pageToken = page.nextPageToken;
+      }
+      expect(pageToken).toBe('');
+      expect(names).toEqual([...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      expect(names.filter((n) => n.startsWith(`${first}/`) || n.startsWith(`${second}/`))).toEqual([`${first}/`, `${first}/x`, `${second}/`]);
+      expect((await list({ project: 'x' })).budgets.map(name)).toContain(`${first}/x`);
+    });
+
+    it.each([
+      ['a negative page size', { pageSize: -1 }, 'page_size'],
+      ['a page size over 1000', { pageSize: 1001 }, 'page_size'],
+      ['a token it did not issue', { pageToken: 'not-a-token' }, 'page_token'],
+      ['an unknown team', { teamId: 'ghost' }, 'team_id'],
+    ])('refuses %s', async (_name, input, field) => {
+      const error = await list(input).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidFieldError);
+      expect((error as InvalidFieldError).field).toBe(field);
+    });
+
+    it('refuses a page token from a list with another filter', async () => {
+      const teamId = await newTeam(1n);
+      await app.budgets.setBudget({ teamId, project: 'p', period: DAY, limitNanos: USD });
+      const { nextPageToken } = await list({ teamId, pageSize: 1 });
+      expect(nextPageToken).not.toBe('');
+      await expect(list({ pageSize: 1, pageToken: nextPageToken })).rejects.toThrow('page_token: belongs to a query with a different filter');
+    });
+
+    it('deletes a team budget: the limit stops applying, open holds still settle, the ledger stays', async () => {
+      const teamId = await newTeam(10n);
+      const open = await reserve(teamId, 'del-open', 8n * USD);
+      const settled = await reserve(teamId, 'del-settled', USD);
+      await app.budgets.settle({ reservationId: settled.reservationId, actualNanos: USD / 2n });
+      await app.ledger.record([usageRecord({ requestId: 'del-row', time: '2026-03-15T11:59:00Z', teamId })]);
+      await expect(reserve(teamId, 'del-refused', 2n * USD)).rejects.toBeInstanceOf(BudgetExhaustedError);
+
+      const deleted = await app.budgets.deleteBudget({ teamId, project: '' });
+      expect(deleted).toMatchObject({ limitNanos: 10n * USD, spentNanos: USD / 2n + 210_000n, reservedNanos: 8n * USD });
+      expect(await app.budgets.getBudget({ teamId, project: '' })).toBeUndefined();
+      expect((await list({ teamId })).budgets).toEqual([]);
+      expect((await reserve(teamId, 'del-after', 20n * USD)).remainingNanos).toBe(-1n);
+      expect(await ledgerRows(teamId)).toBe(1n);
+
+      const again = await app.budgets.deleteBudget({ teamId, project: '' }).catch((e: unknown) => e);
+      expect(again).toBeInstanceOf(NotFoundError);
+      expect(again).toMatchObject({ reason: 'BUDGET_NOT_FOUND', message: `budget of team:${teamId} does not exist` });
+
+      // Set again: it starts from the ledger, and holds granted before (or without) it never touch it.
+      await app.budgets.setBudget({ teamId, project: '', period: MONTH, limitNanos: 10n * USD });
+      expect(await app.budgets.settle({ reservationId: open.reservationId, actualNanos: 2n * USD })).toEqual({ remainingNanos: -1n, settledNow: true, teamId, project: '' });
+      expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 210_000n, reservedNanos: 0n });
+      await app.ledger.record([usageRecord({ requestId: 'del-settled', time: '2026-03-15T12:00:00Z', teamId })]);
+      expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 2n * 210_000n, reservedNanos: 0n });
+    });
+
+    it('deletes a project budget and leaves the team budget counting the same holds', async () => {
+      const teamId = await newTeam(10n);
+      await app.budgets.setBudget({ teamId, project: 'search', period: DAY, limitNanos: 3n * USD });
+      const before = await reserve(teamId, 'del-project-1', 2n * USD, { project: 'search' });
+      await expect(reserve(teamId, 'del-project-2', 2n * USD, { project: 'search' })).rejects.toBeInstanceOf(BudgetExhaustedError);
+      await app.budgets.deleteBudget({ teamId, project: 'search' });
+      expect((await reserve(teamId, 'del-project-3', 2n * USD, { project: 'search' })).remainingNanos).toBe(6n * USD);
+      await app.budgets.settle({ reservationId: before.reservationId, actualNanos: USD });
+      expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: USD, reservedNanos: 2n * USD });
+      expect((await list({ teamId })).budgets.map(name)).toEqual([`${teamId}/`]);
+    });
+
+    it('refuses to delete for an unknown team', async () => {
+      await expect(app.budgets.deleteBudget({ teamId: 'ghost', project: '' })).rejects.toThrow('team_id: unknown team "ghost"');
+      await expect(app.budgets.deleteBudget({ teamId: '', project: '' })).rejects.toThrow('team_id: must be set');
+    });
+
+    it('leaves no hold charged to a budget set again after a delete that raced holds', async () => {
+      const teamId = await newTeam(1000n);
+      const holds = Array.from({ length: 40 }, (_, i) => reserve(teamId, `del-race-${i}`, USD));
+      const deleted = app.budgets.deleteBudget({ teamId, project: '' });
+      const granted = await Promise.all(holds);
+      await deleted;
+      await app.budgets.setBudget({ teamId, project: '', period: MONTH, limitNanos: 1000n * USD });
+      await reserve(teamId, 'del-race-new', 1n);
+      // A hold still counted against the deleted budget would now take its amount from the new one's held 1n.
+      for (const hold of granted) expect((await app.budgets.settle({ reservationId: hold.reservationId, actualNanos: 0n })).settledNow).toBe(true);
+      expect(await app.budgets.getBudget({ teamId, project: '' })).toMatchObject({ spentNanos: 0n, reservedNanos: 1n });
+    });
+  });
 });

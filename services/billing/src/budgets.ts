@@ -3,7 +3,8 @@ import { billing } from '@switchyard/contracts';
 import { withTransactionRetry, type Database, type Queryable } from '@switchyard/database';
 import { formatNanosAsUsd } from '@switchyard/pricing';
 import { BudgetExhaustedError, ConflictingDuplicateError, InvalidFieldError, NotFoundError, RequestAlreadyServedError, type BudgetViolation } from './billing-errors';
-import { isSupportedPeriod, periodEnd, periodName, periodStart, type SupportedPeriod } from './budget-period';
+import { isSupportedPeriod, periodEnd, periodName, type SupportedPeriod } from './budget-period';
+import { decodePageToken, encodePageToken, queryFingerprint, resolvePageSize } from './page-token';
 import type { TeamDirectory } from './teams';
 
 /** A budget with its use in the current period. */
@@ -34,6 +35,17 @@ export interface Budgets {
   /** The budget and its use in the current period, or undefined. */
   getBudget(input: { teamId: string; project: string }): Promise<BudgetStatus | undefined>;
   /**
+   * A page of budgets with their use in the current period, ordered by team then project (bytewise).
+   * `teamId` / `project` undefined means every team / every project.
+   */
+  listBudgets(input: { teamId?: string; project?: string; pageSize: number; pageToken: string }): Promise<{ budgets: BudgetStatus[]; nextPageToken: string }>;
+  /**
+   * Removes a budget and returns it as it was (NotFoundError when there is none). The ledger is
+   * untouched; the budget's per-period counters go, and open holds stop counting against it (see
+   * docs/billing.md, "Listing and deleting budgets").
+   */
+  deleteBudget(input: { teamId: string; project: string }): Promise<BudgetStatus>;
+  /**
    * Atomically holds `amountNanos` against every budget that applies (the team's, and the
    * project's if set) or none: throws BudgetExhaustedError when any would go below zero.
    * Idempotent by request id. Throws RequestAlreadyServedError when the ledger already holds a
@@ -63,13 +75,6 @@ export interface BudgetsOptions {
 export const MAX_BUDGET_NANOS = 1_000_000_000n * 1_000_000_000n;
 const MIN_TTL_MS = 1000;
 const MAX_TTL_MS = 24 * 3600_000;
-
-/** A budget as configured. */
-interface BudgetRule {
-  project: string;
-  period: SupportedPeriod;
-  limitNanos: bigint;
-}
 
 /** A hold as billing_reserve returns it (a new one, or the one already made under the request id). */
 interface HoldRow {
@@ -102,13 +107,60 @@ const RELEASE_SQL = 'SELECT billing_release_expired_holds($1::text, $2::integer,
 
 const subjectOf = (teamId: string, project: string) => (project ? `team:${teamId}/project:${project}` : `team:${teamId}`);
 
-async function loadRules(tx: Queryable, teamId: string, project: string): Promise<BudgetRule[]> {
-  const { rows } = await tx.query<{ project: string; period: number; limit_nanos: bigint }>(
-    `SELECT project, period, limit_nanos FROM budgets WHERE team_id = $1 AND (project = '' OR project = $2) ORDER BY project COLLATE "C"`,
-    [teamId, project],
-  );
-  return rows.map((row) => ({ project: row.project, period: Number(row.period) as SupportedPeriod, limitNanos: row.limit_nanos }));
+/** A budget row with its current-period use, as BUDGET_STATUS_SQL returns it. */
+interface BudgetStatusRow {
+  team_id: string;
+  project: string;
+  period: number;
+  limit_nanos: bigint;
+  spent_nanos: bigint;
+  reserved_nanos: bigint;
+  period_start: Date;
 }
+
+/**
+ * Budgets with their use in the period containing $1. A budget without a budget_usage row this period
+ * has held nothing yet, and has spent what the ledger holds for it (what billing_ensure_budget_usage
+ * would start the row with). Callers append a WHERE on `b` (and, for a page, an ORDER BY and a LIMIT).
+ */
+const BUDGET_STATUS_SQL = `
+  SELECT b.team_id, b.project, b.period, b.limit_nanos, p.start AS period_start,
+         COALESCE(u.spent_nanos, (SELECT COALESCE(SUM(l.cost_nanos), 0) FROM usage_ledger l
+                                  WHERE l.team_id = b.team_id AND (b.project = '' OR l.project = b.project)
+                                    AND l.time >= p.start AND l.time < billing_period_end(b.period, p.start)))::bigint AS spent_nanos,
+         COALESCE(u.reserved_nanos, 0)::bigint AS reserved_nanos
+  FROM budgets b
+  CROSS JOIN LATERAL (SELECT billing_period_start(b.period, $1::timestamptz) AS start) AS p
+  LEFT JOIN budget_usage u ON u.team_id = b.team_id AND u.project = b.project AND u.period_start = p.start`;
+
+const statusOfRow = (row: BudgetStatusRow): BudgetStatus => ({
+  teamId: row.team_id,
+  project: row.project,
+  period: Number(row.period) as SupportedPeriod,
+  limitNanos: row.limit_nanos,
+  spentNanos: row.spent_nanos,
+  reservedNanos: row.reserved_nanos,
+  remainingNanos: row.limit_nanos - row.spent_nanos - row.reserved_nanos,
+  periodStart: row.period_start,
+});
+
+/**
+ * Detaches a deleted budget from the holds still open against it (held, or settled and awaiting their
+ * usage row), locked in the global order: their settle, expiry or usage row then changes no counter, so
+ * a budget set again later starts from the ledger and is not charged for holds it never granted.
+ */
+const DETACH_TEAM_HOLDS_SQL = `
+  UPDATE reservations r SET team_period_start = NULL
+  FROM (SELECT reservation_id FROM reservations
+        WHERE team_id = $1 AND status IN ('held', 'settled') AND team_period_start IS NOT NULL
+        ORDER BY reservation_id COLLATE "C" FOR UPDATE) AS k
+  WHERE r.reservation_id = k.reservation_id`;
+const DETACH_PROJECT_HOLDS_SQL = `
+  UPDATE reservations r SET project_period_start = NULL
+  FROM (SELECT reservation_id FROM reservations
+        WHERE team_id = $1 AND project = $2 AND status IN ('held', 'settled') AND project_period_start IS NOT NULL
+        ORDER BY reservation_id COLLATE "C" FOR UPDATE) AS k
+  WHERE r.reservation_id = k.reservation_id`;
 
 /** The budgets of a refused hold as billing_reserve saw them, locked, at the moment of refusal. */
 function exhaustedStatuses(teamId: string, rows: readonly ExhaustedRow[]): BudgetStatus[] {
@@ -136,28 +188,8 @@ export function createBudgets(options: BudgetsOptions): Budgets {
   };
 
   const statusOf = async (tx: Queryable, teamId: string, project: string): Promise<BudgetStatus | undefined> => {
-    const [rule] = (await loadRules(tx, teamId, project)).filter((r) => r.project === project);
-    if (!rule) return undefined;
-    const start = periodStart(rule.period, now());
-    const usage = await tx.query<{ spent_nanos: bigint; reserved_nanos: bigint }>(
-      'SELECT spent_nanos, reserved_nanos FROM budget_usage WHERE team_id = $1 AND project = $2 AND period_start = $3',
-      [teamId, project, start],
-    );
-    let spent: bigint;
-    let reserved = 0n;
-    if (usage.rows.length > 0) {
-      spent = usage.rows[0].spent_nanos;
-      reserved = usage.rows[0].reserved_nanos;
-    } else {
-      // No row yet this period: what the ledger holds is what a new row would start with.
-      const sum = await tx.query<{ spent: string }>(
-        `SELECT COALESCE(SUM(cost_nanos), 0)::text AS spent FROM usage_ledger
-         WHERE team_id = $1 AND ($2 = '' OR project = $2) AND time >= $3 AND time < $4`,
-        [teamId, project, start, periodEnd(rule.period, start)],
-      );
-      spent = BigInt(sum.rows[0].spent);
-    }
-    return { teamId, project, period: rule.period, limitNanos: rule.limitNanos, spentNanos: spent, reservedNanos: reserved, remainingNanos: rule.limitNanos - spent - reserved, periodStart: start };
+    const { rows } = await tx.query<BudgetStatusRow>(`${BUDGET_STATUS_SQL} WHERE b.team_id = $2 AND b.project = $3`, [now(), teamId, project]);
+    return rows.length > 0 ? statusOfRow(rows[0]) : undefined;
   };
 
   const releaseExpiredHolds: Budgets['releaseExpiredHolds'] = async ({ teamId, limit = 500 } = {}) => {
@@ -218,6 +250,45 @@ export function createBudgets(options: BudgetsOptions): Budgets {
       return statusOf(database, teamId, project);
     },
 
+    async listBudgets({ teamId, project, pageSize, pageToken }) {
+      const size = resolvePageSize(pageSize);
+      if (teamId !== undefined) await requireTeam(teamId);
+      const fingerprint = queryFingerprint({ list: 'budgets', teamId: teamId ?? null, project: project ?? null });
+      const cursor = decodePageToken(pageToken, fingerprint);
+      if (cursor && cursor.after.length !== 2) throw new InvalidFieldError('page_token', 'is not a token this service issued');
+      // Held amounts are only as current as the expired holds released (at most a bounded batch per call).
+      await releaseExpiredHolds({ teamId });
+      const { rows } = await database.query<BudgetStatusRow>(
+        `${BUDGET_STATUS_SQL}
+         WHERE ($2::text IS NULL OR b.team_id = $2) AND ($3::text IS NULL OR b.project = $3)
+           AND ($4::text IS NULL OR b.team_id COLLATE "C" > $4 OR (b.team_id = $4 AND b.project COLLATE "C" > $5))
+         ORDER BY b.team_id COLLATE "C", b.project COLLATE "C" LIMIT $6`,
+        [now(), teamId ?? null, project ?? null, cursor?.after[0] ?? null, cursor?.after[1] ?? null, size + 1],
+      );
+      const page = rows.slice(0, size).map(statusOfRow);
+      const last = page[page.length - 1];
+      const nextPageToken = rows.length > size ? encodePageToken({ query: fingerprint, after: [last.teamId, last.project] }) : '';
+      return { budgets: page, nextPageToken };
+    },
+
+    async deleteBudget({ teamId, project }) {
+      await requireTeam(teamId);
+      return database.transaction(async (tx) => {
+        const missing = () => new NotFoundError(`budget of ${subjectOf(teamId, project)} does not exist`, 'BUDGET_NOT_FOUND');
+        const status = await statusOf(tx, teamId, project);
+        if (!status) throw missing();
+        // Another DeleteBudget may have committed since the read above: then this one deleted nothing.
+        const deleted = await tx.query('DELETE FROM budgets WHERE team_id = $1 AND project = $2 RETURNING team_id', [teamId, project]);
+        if (deleted.rows.length === 0) throw missing();
+        const [detach, params] = project ? [DETACH_PROJECT_HOLDS_SQL, [teamId, project]] : [DETACH_TEAM_HOLDS_SQL, [teamId]];
+        await tx.query(detach, params);
+        // Waits for a ReserveBudget that has these rows locked; the holds it granted are detached next.
+        await tx.query('DELETE FROM budget_usage WHERE team_id = $1 AND project = $2', [teamId, project]);
+        await tx.query(detach, params);
+        return status;
+      });
+    },
+
     async reserve({ requestId, teamId, project, amountNanos, ttlMs }) {
       if (!requestId) throw new InvalidFieldError('request_id', 'must be set (it makes the hold idempotent)');
       if (requestId.length > 128) throw new InvalidFieldError('request_id', 'must be at most 128 characters');
@@ -263,7 +334,7 @@ export function createBudgets(options: BudgetsOptions): Budgets {
         ]),
       );
       const [row] = rows;
-      if (!row) throw new NotFoundError(`reservation ${reservationId} does not exist`);
+      if (!row) throw new NotFoundError(`reservation ${reservationId} does not exist`, 'RESERVATION_NOT_FOUND');
       return { remainingNanos: row.remaining_nanos, settledNow: row.result === 'settled', teamId: row.hold_team_id, project: row.hold_project };
     },
 

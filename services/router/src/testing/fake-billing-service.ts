@@ -160,6 +160,8 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
     upsertPrices: unimplemented,
     upsertTeam: unimplemented,
     listTeams: unimplemented,
+    listBudgets: unimplemented,
+    deleteBudget: unimplemented,
   };
 }
 

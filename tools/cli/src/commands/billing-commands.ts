@@ -22,6 +22,7 @@ const dimensions: Record<string, billing.SpendDimension> = {
   day: billing.SpendDimension.DAY,
 };
 const periods: Record<string, billing.BudgetPeriod> = { day: billing.BudgetPeriod.DAY, month: billing.BudgetPeriod.MONTH };
+const periodName = (period: billing.BudgetPeriod) => billing.BudgetPeriod[period].toLowerCase();
 
 function withBillingFlags(command: Command): Command {
   return command
@@ -113,7 +114,37 @@ export function registerBillingCommands(program: Command): void {
       }),
     );
 
-  const budget = program.command('budget').description('read or set a team budget');
+  const budget = program.command('budget').description('list, read, set or delete team budgets');
+  withBillingFlags(budget.command('list').description('list budgets with what is spent and held this period (admins: every team; teams: their own)'))
+    .option('--team <team>', 'only this team')
+    .option('--project <project>', 'only budgets of this project')
+    .action((flags: BillingFlags) =>
+      withClient(flags, !flags.apiKey && !process.env.SWITCHYARD_API_KEY, async (client) => {
+        const budgets: billing.Budget[] = [];
+        let pageToken = '';
+        do {
+          const page = await client.listBudgets({ teamId: flags.team ?? '', project: flags.project ?? '', pageSize: 1000, pageToken });
+          budgets.push(...page.budgets);
+          pageToken = page.nextPageToken;
+        } while (pageToken);
+        if (flags.json) return console.log(JSON.stringify(budgets.map((b) => protoToJson(billing.BudgetSchema, b)), null, 2));
+        if (budgets.length === 0) return console.log(flags.team ? `no budgets set for team ${flags.team}` : 'no budgets set');
+        console.log(
+          formatTable(
+            ['team', 'project', 'period', 'limit', 'spent', 'held', 'remaining'],
+            budgets.map((b) => [
+              b.teamId,
+              b.project || '(team)',
+              periodName(b.period),
+              formatUsd(b.limitNanosUsd),
+              formatUsd(b.spentNanosUsd),
+              formatUsd(b.reservedNanosUsd),
+              formatUsd(b.remainingNanosUsd),
+            ]),
+          ),
+        );
+      }),
+    );
   withBillingFlags(budget.command('get').description("show a team's budget and what is spent and held"))
     .requiredOption('--team <team>', 'team id')
     .option('--project <project>', 'project (default: whole team)')
@@ -122,7 +153,7 @@ export function registerBillingCommands(program: Command): void {
         const { budget: current } = await client.getBudget({ teamId: flags.team!, project: flags.project ?? '' });
         if (flags.json) return console.log(JSON.stringify(current ? protoToJson(billing.BudgetSchema, current) : null, null, 2));
         if (!current) return console.log(`no budget set for team ${flags.team}`);
-        console.log(`team ${current.teamId}${current.project ? `/${current.project}` : ''}, per ${billing.BudgetPeriod[current.period].toLowerCase()}`);
+        console.log(`team ${current.teamId}${current.project ? `/${current.project}` : ''}, per ${periodName(current.period)}`);
         console.log(`limit ${formatUsd(current.limitNanosUsd)}  spent ${formatUsd(current.spentNanosUsd)}  held ${formatUsd(current.reservedNanosUsd)}  remaining ${formatUsd(current.remainingNanosUsd)}`);
       }),
     );
@@ -139,6 +170,20 @@ export function registerBillingCommands(program: Command): void {
         const { budget: stored } = await client.setBudget({ teamId: flags.team!, project: flags.project ?? '', period: periods[flags.period]!, limitNanosUsd });
         if (flags.json) return console.log(JSON.stringify(protoToJson(billing.BudgetSchema, stored!), null, 2));
         console.log(`budget for ${flags.team}: ${formatUsd(stored!.limitNanosUsd)} per ${flags.period}, remaining ${formatUsd(stored!.remainingNanosUsd)}`);
+      }),
+    );
+  withBillingFlags(budget.command('delete').description("remove a team's budget (admin); spend already recorded is kept"))
+    .requiredOption('--team <team>', 'team id')
+    .option('--project <project>', 'project (default: whole team)')
+    .action((flags: BillingFlags & { team: string }) =>
+      withClient(flags, true, async (client) => {
+        const { budget: removed } = await client.deleteBudget({ teamId: flags.team, project: flags.project ?? '' });
+        if (!removed) throw new CliError('billing deleted the budget but did not say what it was');
+        if (flags.json) return console.log(JSON.stringify(protoToJson(billing.BudgetSchema, removed), null, 2));
+        console.log(
+          `deleted budget for ${flags.team}${flags.project ? `/${flags.project}` : ''}: ${formatUsd(removed.limitNanosUsd)} per ${periodName(removed.period)} ` +
+            `(this period: spent ${formatUsd(removed.spentNanosUsd)}, held ${formatUsd(removed.reservedNanosUsd)})`,
+        );
       }),
     );
 }

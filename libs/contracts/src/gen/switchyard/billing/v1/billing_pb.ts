@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/billing/v1/billing.proto.
  */
 export const file_switchyard_billing_v1_billing: GenFile = /*@__PURE__*/
-  fileDesc("CiNzd2l0Y2h5YXJkL2JpbGxpbmcvdjEvYmlsbGluZy5wcm90bxIVc3dpdGNoeWFyZC5iaWxsaW5nLnYxIp4DCgtVc2FnZVJlY29yZBISCgpyZXF1ZXN0X2lkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3RlYW1faWQYAyABKAkSDwoHcHJvamVjdBgEIAEoCRIUCgxmZWF0dXJlX3RhZ3MYBSADKAkSEwoLZW5kX3VzZXJfaWQYBiABKAkSLQoFbW9kZWwYByABKAsyHi5zd2l0Y2h5YXJkLmNvbW1vbi52MS5Nb2RlbFJlZhIvCgV1c2FnZRgIIAEoCzIgLnN3aXRjaHlhcmQuY29tbW9uLnYxLlRva2VuVXNhZ2USFgoOYmFzZWxpbmVfbW9kZWwYCSABKAkSKgoHbGF0ZW5jeRgKIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI0CgdvdXRjb21lGAsgASgOMiMuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlVzYWdlT3V0Y29tZRIWCg5yZXNlcnZhdGlvbl9pZBgMIAEoCRISCgpyb3V0ZV9ydWxlGA0gASgJIqwBCgxSZWNvcmRSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoCRIzCgZzdGF0dXMYAiABKA4yIy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUmVjb3JkU3RhdHVzEigKBGNvc3QYAyABKAsyGi5zd2l0Y2h5YXJkLmNvbW1vbi52MS5Db3N0EhIKCmVycm9yX2NvZGUYBCABKAkSFQoNZXJyb3JfbWVzc2FnZRgFIAEoCSJJChJSZWNvcmRVc2FnZVJlcXVlc3QSMwoHcmVjb3JkcxgBIAMoCzIiLnN3aXRjaHlhcmQuYmlsbGluZy52MS5Vc2FnZVJlY29yZCJLChNSZWNvcmRVc2FnZVJlc3BvbnNlEjQKB3Jlc3VsdHMYASADKAsyIy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUmVjb3JkUmVzdWx0Io4BChRSZXNlcnZlQnVkZ2V0UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSDwoHcHJvamVjdBgDIAEoCRIYChBhbW91bnRfbmFub3NfdXNkGAQgASgDEiYKA3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJ9ChVSZXNlcnZlQnVkZ2V0UmVzcG9uc2USFgoOcmVzZXJ2YXRpb25faWQYASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhsKE3JlbWFpbmluZ19uYW5vc191c2QYAyABKAMiRwoTU2V0dGxlQnVkZ2V0UmVxdWVzdBIWCg5yZXNlcnZhdGlvbl9pZBgBIAEoCRIYChBhY3R1YWxfbmFub3NfdXNkGAIgASgDIkgKFFNldHRsZUJ1ZGdldFJlc3BvbnNlEhsKE3JlbWFpbmluZ19uYW5vc191c2QYASABKAMSEwoLc2V0dGxlZF9ub3cYAiABKAgigQIKBkJ1ZGdldBIPCgd0ZWFtX2lkGAEgASgJEg8KB3Byb2plY3QYAiABKAkSMwoGcGVyaW9kGAMgASgOMiMuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkJ1ZGdldFBlcmlvZBIXCg9saW1pdF9uYW5vc191c2QYBCABKAMSFwoPc3BlbnRfbmFub3NfdXNkGAUgASgDEhoKEnJlc2VydmVkX25hbm9zX3VzZBgGIAEoAxIbChNyZW1haW5pbmdfbmFub3NfdXNkGAcgASgDEjUKEXBlcmlvZF9zdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKCAQoQU2V0QnVkZ2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg8KB3Byb2plY3QYAiABKAkSMwoGcGVyaW9kGAMgASgOMiMuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkJ1ZGdldFBlcmlvZBIXCg9saW1pdF9uYW5vc191c2QYBCABKAMiQgoRU2V0QnVkZ2V0UmVzcG9uc2USLQoGYnVkZ2V0GAEgASgLMh0uc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkJ1ZGdldCI0ChBHZXRCdWRnZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDwoHcHJvamVjdBgCIAEoCSJCChFHZXRCdWRnZXRSZXNwb25zZRItCgZidWRnZXQYASABKAsyHS5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuQnVkZ2V0IvMBChFRdWVyeVNwZW5kUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg8KB3Byb2plY3QYAiABKAkSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjcKCGdyb3VwX2J5GAUgAygOMiUuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlNwZW5kRGltZW5zaW9uEhEKCXBhZ2Vfc2l6ZRgGIAEoBRISCgpwYWdlX3Rva2VuGAcgASgJIvQBCghTcGVuZFJvdxI5CgVncm91cBgBIAMoCzIqLnN3aXRjaHlhcmQuYmlsbGluZy52MS5TcGVuZFJvdy5Hcm91cEVudHJ5EhUKDXJlcXVlc3RfY291bnQYAiABKAMSLwoFdXNhZ2UYAyABKAsyIC5zd2l0Y2h5YXJkLmNvbW1vbi52MS5Ub2tlblVzYWdlEhYKDmNvc3RfbmFub3NfdXNkGAQgASgDEh8KF2Jhc2VsaW5lX2Nvc3RfbmFub3NfdXNkGAUgASgDGiwKCkdyb3VwRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJcChJRdWVyeVNwZW5kUmVzcG9uc2USLQoEcm93cxgBIAMoCzIfLnN3aXRjaHlhcmQuYmlsbGluZy52MS5TcGVuZFJvdxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqwEKE1F1ZXJ5U2F2aW5nc1JlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkikAEKClNhdmluZ3NSb3cSDwoHdGVhbV9pZBgBIAEoCRILCgNkYXkYAiABKAkSGAoQYWN0dWFsX25hbm9zX3VzZBgDIAEoAxIaChJiYXNlbGluZV9uYW5vc191c2QYBCABKAMSFwoPc2F2ZWRfbmFub3NfdXNkGAUgASgDEhUKDXJlcXVlc3RfY291bnQYBiABKAMikgEKFFF1ZXJ5U2F2aW5nc1Jlc3BvbnNlEi8KBHJvd3MYASADKAsyIS5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuU2F2aW5nc1JvdxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSMAoFdG90YWwYAyABKAsyIS5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuU2F2aW5nc1JvdyKzAQoYUXVlcnlDYXBhY2l0eUNvc3RSZXF1ZXN0EhIKCmRlcGxveW1lbnQYASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIpkBCg9DYXBhY2l0eUNvc3RSb3cSEgoKZGVwbG95bWVudBgBIAEoCRIzCg9ob3VyX3N0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3RlYW1faWQYAyABKAkSDgoGdG9rZW5zGAQgASgDEhwKFGF0dHJpYnV0ZWRfbmFub3NfdXNkGAUgASgDImoKGVF1ZXJ5Q2FwYWNpdHlDb3N0UmVzcG9uc2USNAoEcm93cxgBIAMoCzImLnN3aXRjaHlhcmQuYmlsbGluZy52MS5DYXBhY2l0eUNvc3RSb3cSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJItEBCgpQcmljZUVudHJ5Ei0KBW1vZGVsGAEgASgLMh4uc3dpdGNoeWFyZC5jb21tb24udjEuTW9kZWxSZWYSLwoFcHJpY2UYAiABKAsyIC5zd2l0Y2h5YXJkLmNvbW1vbi52MS5Nb2RlbFByaWNlEjIKDmVmZmVjdGl2ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifAoRTGlzdFByaWNlc1JlcXVlc3QSLgoKYXNfb2ZfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcHJvdmlkZXIYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYAoSTGlzdFByaWNlc1Jlc3BvbnNlEjEKBnByaWNlcxgBIAMoCzIhLnN3aXRjaHlhcmQuYmlsbGluZy52MS5QcmljZUVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJcChNVcHNlcnRQcmljZXNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSMQoGcHJpY2VzGAIgAygLMiEuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlByaWNlRW50cnkiJwoUVXBzZXJ0UHJpY2VzUmVzcG9uc2USDwoHd3JpdHRlbhgBIAEoBSJFCgRUZWFtEg8KB3RlYW1faWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhYKDmJhc2VsaW5lX21vZGVsGAMgASgJIj4KEVVwc2VydFRlYW1SZXF1ZXN0EikKBHRlYW0YASABKAsyGy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuVGVhbSI/ChJVcHNlcnRUZWFtUmVzcG9uc2USKQoEdGVhbRgBIAEoCzIbLnN3aXRjaHlhcmQuYmlsbGluZy52MS5UZWFtIjkKEExpc3RUZWFtc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiWAoRTGlzdFRlYW1zUmVzcG9uc2USKgoFdGVhbXMYASADKAsyGy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuVGVhbRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkqogEKDFVzYWdlT3V0Y29tZRIdChlVU0FHRV9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGQoVVVNBR0VfT1VUQ09NRV9TVUNDRVNTEAESGQoVVVNBR0VfT1VUQ09NRV9QQVJUSUFMEAISGwoXVVNBR0VfT1VUQ09NRV9DQU5DRUxMRUQQAxIgChxVU0FHRV9PVVRDT01FX1VQU1RSRUFNX0VSUk9SEAQqggEKDFJlY29yZFN0YXR1cxIdChlSRUNPUkRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUkVDT1JEX1NUQVRVU19SRUNPUkRFRBABEhsKF1JFQ09SRF9TVEFUVVNfRFVQTElDQVRFEAISGgoWUkVDT1JEX1NUQVRVU19SRUpFQ1RFRBADKl0KDEJ1ZGdldFBlcmlvZBIdChlCVURHRVRfUEVSSU9EX1VOU1BFQ0lGSUVEEAASFQoRQlVER0VUX1BFUklPRF9EQVkQARIXChNCVURHRVRfUEVSSU9EX01PTlRIEAIqugEKDlNwZW5kRGltZW5zaW9uEh8KG1NQRU5EX0RJTUVOU0lPTl9VTlNQRUNJRklFRBAAEhgKFFNQRU5EX0RJTUVOU0lPTl9URUFNEAESGwoXU1BFTkRfRElNRU5TSU9OX1BST0pFQ1QQAhIZChVTUEVORF9ESU1FTlNJT05fTU9ERUwQAxIcChhTUEVORF9ESU1FTlNJT05fUFJPVklERVIQBBIXChNTUEVORF9ESU1FTlNJT05fREFZEAUy3gkKDkJpbGxpbmdTZXJ2aWNlEmQKC1JlY29yZFVzYWdlEikuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlJlY29yZFVzYWdlUmVxdWVzdBoqLnN3aXRjaHlhcmQuYmlsbGluZy52MS5SZWNvcmRVc2FnZVJlc3BvbnNlEmoKDVJlc2VydmVCdWRnZXQSKy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUmVzZXJ2ZUJ1ZGdldFJlcXVlc3QaLC5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUmVzZXJ2ZUJ1ZGdldFJlc3BvbnNlEmcKDFNldHRsZUJ1ZGdldBIqLnN3aXRjaHlhcmQuYmlsbGluZy52MS5TZXR0bGVCdWRnZXRSZXF1ZXN0Gisuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlNldHRsZUJ1ZGdldFJlc3BvbnNlEl4KCVNldEJ1ZGdldBInLnN3aXRjaHlhcmQuYmlsbGluZy52MS5TZXRCdWRnZXRSZXF1ZXN0Giguc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlNldEJ1ZGdldFJlc3BvbnNlEl4KCUdldEJ1ZGdldBInLnN3aXRjaHlhcmQuYmlsbGluZy52MS5HZXRCdWRnZXRSZXF1ZXN0Giguc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkdldEJ1ZGdldFJlc3BvbnNlEmEKClF1ZXJ5U3BlbmQSKC5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUXVlcnlTcGVuZFJlcXVlc3QaKS5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUXVlcnlTcGVuZFJlc3BvbnNlEmcKDFF1ZXJ5U2F2aW5ncxIqLnN3aXRjaHlhcmQuYmlsbGluZy52MS5RdWVyeVNhdmluZ3NSZXF1ZXN0Gisuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlF1ZXJ5U2F2aW5nc1Jlc3BvbnNlEnYKEVF1ZXJ5Q2FwYWNpdHlDb3N0Ei8uc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlF1ZXJ5Q2FwYWNpdHlDb3N0UmVxdWVzdBowLnN3aXRjaHlhcmQuYmlsbGluZy52MS5RdWVyeUNhcGFjaXR5Q29zdFJlc3BvbnNlEmEKCkxpc3RQcmljZXMSKC5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuTGlzdFByaWNlc1JlcXVlc3QaKS5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuTGlzdFByaWNlc1Jlc3BvbnNlEmcKDFVwc2VydFByaWNlcxIqLnN3aXRjaHlhcmQuYmlsbGluZy52MS5VcHNlcnRQcmljZXNSZXF1ZXN0Gisuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlVwc2VydFByaWNlc1Jlc3BvbnNlEmEKClVwc2VydFRlYW0SKC5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuVXBzZXJ0VGVhbVJlcXVlc3QaKS5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuVXBzZXJ0VGVhbVJlc3BvbnNlEl4KCUxpc3RUZWFtcxInLnN3aXRjaHlhcmQuYmlsbGluZy52MS5MaXN0VGVhbXNSZXF1ZXN0Giguc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkxpc3RUZWFtc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_switchyard_common_v1_model, file_switchyard_common_v1_usage]);
+  fileDesc("CiNzd2l0Y2h5YXJkL2JpbGxpbmcvdjEvYmlsbGluZy5wcm90bxIVc3dpdGNoeWFyZC5iaWxsaW5nLnYxIp4DCgtVc2FnZVJlY29yZBISCgpyZXF1ZXN0X2lkGAEgASgJEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3RlYW1faWQYAyABKAkSDwoHcHJvamVjdBgEIAEoCRIUCgxmZWF0dXJlX3RhZ3MYBSADKAkSEwoLZW5kX3VzZXJfaWQYBiABKAkSLQoFbW9kZWwYByABKAsyHi5zd2l0Y2h5YXJkLmNvbW1vbi52MS5Nb2RlbFJlZhIvCgV1c2FnZRgIIAEoCzIgLnN3aXRjaHlhcmQuY29tbW9uLnYxLlRva2VuVXNhZ2USFgoOYmFzZWxpbmVfbW9kZWwYCSABKAkSKgoHbGF0ZW5jeRgKIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI0CgdvdXRjb21lGAsgASgOMiMuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlVzYWdlT3V0Y29tZRIWCg5yZXNlcnZhdGlvbl9pZBgMIAEoCRISCgpyb3V0ZV9ydWxlGA0gASgJIqwBCgxSZWNvcmRSZXN1bHQSEgoKcmVxdWVzdF9pZBgBIAEoCRIzCgZzdGF0dXMYAiABKA4yIy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUmVjb3JkU3RhdHVzEigKBGNvc3QYAyABKAsyGi5zd2l0Y2h5YXJkLmNvbW1vbi52MS5Db3N0EhIKCmVycm9yX2NvZGUYBCABKAkSFQoNZXJyb3JfbWVzc2FnZRgFIAEoCSJJChJSZWNvcmRVc2FnZVJlcXVlc3QSMwoHcmVjb3JkcxgBIAMoCzIiLnN3aXRjaHlhcmQuYmlsbGluZy52MS5Vc2FnZVJlY29yZCJLChNSZWNvcmRVc2FnZVJlc3BvbnNlEjQKB3Jlc3VsdHMYASADKAsyIy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUmVjb3JkUmVzdWx0Io4BChRSZXNlcnZlQnVkZ2V0UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSDwoHcHJvamVjdBgDIAEoCRIYChBhbW91bnRfbmFub3NfdXNkGAQgASgDEiYKA3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJ9ChVSZXNlcnZlQnVkZ2V0UmVzcG9uc2USFgoOcmVzZXJ2YXRpb25faWQYASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhsKE3JlbWFpbmluZ19uYW5vc191c2QYAyABKAMiRwoTU2V0dGxlQnVkZ2V0UmVxdWVzdBIWCg5yZXNlcnZhdGlvbl9pZBgBIAEoCRIYChBhY3R1YWxfbmFub3NfdXNkGAIgASgDIkgKFFNldHRsZUJ1ZGdldFJlc3BvbnNlEhsKE3JlbWFpbmluZ19uYW5vc191c2QYASABKAMSEwoLc2V0dGxlZF9ub3cYAiABKAgigQIKBkJ1ZGdldBIPCgd0ZWFtX2lkGAEgASgJEg8KB3Byb2plY3QYAiABKAkSMwoGcGVyaW9kGAMgASgOMiMuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkJ1ZGdldFBlcmlvZBIXCg9saW1pdF9uYW5vc191c2QYBCABKAMSFwoPc3BlbnRfbmFub3NfdXNkGAUgASgDEhoKEnJlc2VydmVkX25hbm9zX3VzZBgGIAEoAxIbChNyZW1haW5pbmdfbmFub3NfdXNkGAcgASgDEjUKEXBlcmlvZF9zdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKCAQoQU2V0QnVkZ2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg8KB3Byb2plY3QYAiABKAkSMwoGcGVyaW9kGAMgASgOMiMuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkJ1ZGdldFBlcmlvZBIXCg9saW1pdF9uYW5vc191c2QYBCABKAMiQgoRU2V0QnVkZ2V0UmVzcG9uc2USLQoGYnVkZ2V0GAEgASgLMh0uc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkJ1ZGdldCI0ChBHZXRCdWRnZXRSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSDwoHcHJvamVjdBgCIAEoCSJCChFHZXRCdWRnZXRSZXNwb25zZRItCgZidWRnZXQYASABKAsyHS5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuQnVkZ2V0Il0KEkxpc3RCdWRnZXRzUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg8KB3Byb2plY3QYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoTTGlzdEJ1ZGdldHNSZXNwb25zZRIuCgdidWRnZXRzGAEgAygLMh0uc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkJ1ZGdldBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNwoTRGVsZXRlQnVkZ2V0UmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJEg8KB3Byb2plY3QYAiABKAkiRQoURGVsZXRlQnVkZ2V0UmVzcG9uc2USLQoGYnVkZ2V0GAEgASgLMh0uc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkJ1ZGdldCLzAQoRUXVlcnlTcGVuZFJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCRIPCgdwcm9qZWN0GAIgASgJEi4KCnN0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3Cghncm91cF9ieRgFIAMoDjIlLnN3aXRjaHlhcmQuYmlsbGluZy52MS5TcGVuZERpbWVuc2lvbhIRCglwYWdlX3NpemUYBiABKAUSEgoKcGFnZV90b2tlbhgHIAEoCSL0AQoIU3BlbmRSb3cSOQoFZ3JvdXAYASADKAsyKi5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuU3BlbmRSb3cuR3JvdXBFbnRyeRIVCg1yZXF1ZXN0X2NvdW50GAIgASgDEi8KBXVzYWdlGAMgASgLMiAuc3dpdGNoeWFyZC5jb21tb24udjEuVG9rZW5Vc2FnZRIWCg5jb3N0X25hbm9zX3VzZBgEIAEoAxIfChdiYXNlbGluZV9jb3N0X25hbm9zX3VzZBgFIAEoAxosCgpHcm91cEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiXAoSUXVlcnlTcGVuZFJlc3BvbnNlEi0KBHJvd3MYASADKAsyHy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuU3BlbmRSb3cSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqsBChNRdWVyeVNhdmluZ3NSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIpABCgpTYXZpbmdzUm93Eg8KB3RlYW1faWQYASABKAkSCwoDZGF5GAIgASgJEhgKEGFjdHVhbF9uYW5vc191c2QYAyABKAMSGgoSYmFzZWxpbmVfbmFub3NfdXNkGAQgASgDEhcKD3NhdmVkX25hbm9zX3VzZBgFIAEoAxIVCg1yZXF1ZXN0X2NvdW50GAYgASgDIpIBChRRdWVyeVNhdmluZ3NSZXNwb25zZRIvCgRyb3dzGAEgAygLMiEuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlNhdmluZ3NSb3cSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEjAKBXRvdGFsGAMgASgLMiEuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlNhdmluZ3NSb3ciswEKGFF1ZXJ5Q2FwYWNpdHlDb3N0UmVxdWVzdBISCgpkZXBsb3ltZW50GAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSKZAQoPQ2FwYWNpdHlDb3N0Um93EhIKCmRlcGxveW1lbnQYASABKAkSMwoPaG91cl9zdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd0ZWFtX2lkGAMgASgJEg4KBnRva2VucxgEIAEoAxIcChRhdHRyaWJ1dGVkX25hbm9zX3VzZBgFIAEoAyJqChlRdWVyeUNhcGFjaXR5Q29zdFJlc3BvbnNlEjQKBHJvd3MYASADKAsyJi5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuQ2FwYWNpdHlDb3N0Um93EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLRAQoKUHJpY2VFbnRyeRItCgVtb2RlbBgBIAEoCzIeLnN3aXRjaHlhcmQuY29tbW9uLnYxLk1vZGVsUmVmEi8KBXByaWNlGAIgASgLMiAuc3dpdGNoeWFyZC5jb21tb24udjEuTW9kZWxQcmljZRIyCg5lZmZlY3RpdmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInwKEUxpc3RQcmljZXNSZXF1ZXN0Ei4KCmFzX29mX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHByb3ZpZGVyGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJImAKEkxpc3RQcmljZXNSZXNwb25zZRIxCgZwcmljZXMYASADKAsyIS5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUHJpY2VFbnRyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiXAoTVXBzZXJ0UHJpY2VzUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEjEKBnByaWNlcxgCIAMoCzIhLnN3aXRjaHlhcmQuYmlsbGluZy52MS5QcmljZUVudHJ5IicKFFVwc2VydFByaWNlc1Jlc3BvbnNlEg8KB3dyaXR0ZW4YASABKAUiRQoEVGVhbRIPCgd0ZWFtX2lkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIWCg5iYXNlbGluZV9tb2RlbBgDIAEoCSI+ChFVcHNlcnRUZWFtUmVxdWVzdBIpCgR0ZWFtGAEgASgLMhsuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlRlYW0iPwoSVXBzZXJ0VGVhbVJlc3BvbnNlEikKBHRlYW0YASABKAsyGy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuVGVhbSI5ChBMaXN0VGVhbXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlgKEUxpc3RUZWFtc1Jlc3BvbnNlEioKBXRlYW1zGAEgAygLMhsuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlRlYW0SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKqIBCgxVc2FnZU91dGNvbWUSHQoZVVNBR0VfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFVVTQUdFX09VVENPTUVfU1VDQ0VTUxABEhkKFVVTQUdFX09VVENPTUVfUEFSVElBTBACEhsKF1VTQUdFX09VVENPTUVfQ0FOQ0VMTEVEEAMSIAocVVNBR0VfT1VUQ09NRV9VUFNUUkVBTV9FUlJPUhAEKoIBCgxSZWNvcmRTdGF0dXMSHQoZUkVDT1JEX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlJFQ09SRF9TVEFUVVNfUkVDT1JERUQQARIbChdSRUNPUkRfU1RBVFVTX0RVUExJQ0FURRACEhoKFlJFQ09SRF9TVEFUVVNfUkVKRUNURUQQAypdCgxCdWRnZXRQZXJpb2QSHQoZQlVER0VUX1BFUklPRF9VTlNQRUNJRklFRBAAEhUKEUJVREdFVF9QRVJJT0RfREFZEAESFwoTQlVER0VUX1BFUklPRF9NT05USBACKroBCg5TcGVuZERpbWVuc2lvbhIfChtTUEVORF9ESU1FTlNJT05fVU5TUEVDSUZJRUQQABIYChRTUEVORF9ESU1FTlNJT05fVEVBTRABEhsKF1NQRU5EX0RJTUVOU0lPTl9QUk9KRUNUEAISGQoVU1BFTkRfRElNRU5TSU9OX01PREVMEAMSHAoYU1BFTkRfRElNRU5TSU9OX1BST1ZJREVSEAQSFwoTU1BFTkRfRElNRU5TSU9OX0RBWRAFMq0LCg5CaWxsaW5nU2VydmljZRJkCgtSZWNvcmRVc2FnZRIpLnN3aXRjaHlhcmQuYmlsbGluZy52MS5SZWNvcmRVc2FnZVJlcXVlc3QaKi5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUmVjb3JkVXNhZ2VSZXNwb25zZRJqCg1SZXNlcnZlQnVkZ2V0Eisuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlJlc2VydmVCdWRnZXRSZXF1ZXN0Giwuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlJlc2VydmVCdWRnZXRSZXNwb25zZRJnCgxTZXR0bGVCdWRnZXQSKi5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuU2V0dGxlQnVkZ2V0UmVxdWVzdBorLnN3aXRjaHlhcmQuYmlsbGluZy52MS5TZXR0bGVCdWRnZXRSZXNwb25zZRJeCglTZXRCdWRnZXQSJy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuU2V0QnVkZ2V0UmVxdWVzdBooLnN3aXRjaHlhcmQuYmlsbGluZy52MS5TZXRCdWRnZXRSZXNwb25zZRJeCglHZXRCdWRnZXQSJy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuR2V0QnVkZ2V0UmVxdWVzdBooLnN3aXRjaHlhcmQuYmlsbGluZy52MS5HZXRCdWRnZXRSZXNwb25zZRJkCgtMaXN0QnVkZ2V0cxIpLnN3aXRjaHlhcmQuYmlsbGluZy52MS5MaXN0QnVkZ2V0c1JlcXVlc3QaKi5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuTGlzdEJ1ZGdldHNSZXNwb25zZRJnCgxEZWxldGVCdWRnZXQSKi5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuRGVsZXRlQnVkZ2V0UmVxdWVzdBorLnN3aXRjaHlhcmQuYmlsbGluZy52MS5EZWxldGVCdWRnZXRSZXNwb25zZRJhCgpRdWVyeVNwZW5kEiguc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlF1ZXJ5U3BlbmRSZXF1ZXN0Gikuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlF1ZXJ5U3BlbmRSZXNwb25zZRJnCgxRdWVyeVNhdmluZ3MSKi5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUXVlcnlTYXZpbmdzUmVxdWVzdBorLnN3aXRjaHlhcmQuYmlsbGluZy52MS5RdWVyeVNhdmluZ3NSZXNwb25zZRJ2ChFRdWVyeUNhcGFjaXR5Q29zdBIvLnN3aXRjaHlhcmQuYmlsbGluZy52MS5RdWVyeUNhcGFjaXR5Q29zdFJlcXVlc3QaMC5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuUXVlcnlDYXBhY2l0eUNvc3RSZXNwb25zZRJhCgpMaXN0UHJpY2VzEiguc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkxpc3RQcmljZXNSZXF1ZXN0Gikuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLkxpc3RQcmljZXNSZXNwb25zZRJnCgxVcHNlcnRQcmljZXMSKi5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuVXBzZXJ0UHJpY2VzUmVxdWVzdBorLnN3aXRjaHlhcmQuYmlsbGluZy52MS5VcHNlcnRQcmljZXNSZXNwb25zZRJhCgpVcHNlcnRUZWFtEiguc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlVwc2VydFRlYW1SZXF1ZXN0Gikuc3dpdGNoeWFyZC5iaWxsaW5nLnYxLlVwc2VydFRlYW1SZXNwb25zZRJeCglMaXN0VGVhbXMSJy5zd2l0Y2h5YXJkLmJpbGxpbmcudjEuTGlzdFRlYW1zUmVxdWVzdBooLnN3aXRjaHlhcmQuYmlsbGluZy52MS5MaXN0VGVhbXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_switchyard_common_v1_model, file_switchyard_common_v1_usage]);
 
 /**
  * UsageRecord is one served request. Billing prices it from the catalog at `time`.
@@ -537,6 +537,125 @@ export const GetBudgetResponseSchema: GenMessage<GetBudgetResponse> = /*@__PURE_
   messageDesc(file_switchyard_billing_v1_billing, 12);
 
 /**
+ * ListBudgetsRequest lists budgets.
+ *
+ * @generated from message switchyard.billing.v1.ListBudgetsRequest
+ */
+export type ListBudgetsRequest = Message<"switchyard.billing.v1.ListBudgetsRequest"> & {
+  /**
+   * Only this team; empty means the caller's own team (admins: all teams).
+   *
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * Only budgets of this project, or empty for every budget (team-wide ones included).
+   *
+   * @generated from field: string project = 2;
+   */
+  project: string;
+
+  /**
+   * Maximum budgets; 0 means 100; at most 1000.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * A next_page_token from a previous call with the same filter, or empty.
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message switchyard.billing.v1.ListBudgetsRequest.
+ * Use `create(ListBudgetsRequestSchema)` to create a new message.
+ */
+export const ListBudgetsRequestSchema: GenMessage<ListBudgetsRequest> = /*@__PURE__*/
+  messageDesc(file_switchyard_billing_v1_billing, 13);
+
+/**
+ * ListBudgetsResponse is one page of budgets.
+ *
+ * @generated from message switchyard.billing.v1.ListBudgetsResponse
+ */
+export type ListBudgetsResponse = Message<"switchyard.billing.v1.ListBudgetsResponse"> & {
+  /**
+   * The budgets with their current-period use, ordered by team then project (a team-wide budget first).
+   *
+   * @generated from field: repeated switchyard.billing.v1.Budget budgets = 1;
+   */
+  budgets: Budget[];
+
+  /**
+   * Token for the next page, empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message switchyard.billing.v1.ListBudgetsResponse.
+ * Use `create(ListBudgetsResponseSchema)` to create a new message.
+ */
+export const ListBudgetsResponseSchema: GenMessage<ListBudgetsResponse> = /*@__PURE__*/
+  messageDesc(file_switchyard_billing_v1_billing, 14);
+
+/**
+ * DeleteBudgetRequest removes a budget. Deleting one that does not exist is NOT_FOUND.
+ *
+ * @generated from message switchyard.billing.v1.DeleteBudgetRequest
+ */
+export type DeleteBudgetRequest = Message<"switchyard.billing.v1.DeleteBudgetRequest"> & {
+  /**
+   * The team.
+   *
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+
+  /**
+   * The project, or empty for the whole team's budget.
+   *
+   * @generated from field: string project = 2;
+   */
+  project: string;
+};
+
+/**
+ * Describes the message switchyard.billing.v1.DeleteBudgetRequest.
+ * Use `create(DeleteBudgetRequestSchema)` to create a new message.
+ */
+export const DeleteBudgetRequestSchema: GenMessage<DeleteBudgetRequest> = /*@__PURE__*/
+  messageDesc(file_switchyard_billing_v1_billing, 15);
+
+/**
+ * DeleteBudgetResponse is the budget that was removed.
+ *
+ * @generated from message switchyard.billing.v1.DeleteBudgetResponse
+ */
+export type DeleteBudgetResponse = Message<"switchyard.billing.v1.DeleteBudgetResponse"> & {
+  /**
+   * The budget with its current-period use as read just before it was removed.
+   *
+   * @generated from field: switchyard.billing.v1.Budget budget = 1;
+   */
+  budget?: Budget | undefined;
+};
+
+/**
+ * Describes the message switchyard.billing.v1.DeleteBudgetResponse.
+ * Use `create(DeleteBudgetResponseSchema)` to create a new message.
+ */
+export const DeleteBudgetResponseSchema: GenMessage<DeleteBudgetResponse> = /*@__PURE__*/
+  messageDesc(file_switchyard_billing_v1_billing, 16);
+
+/**
  * QuerySpendRequest sums spend.
  *
  * @generated from message switchyard.billing.v1.QuerySpendRequest
@@ -597,7 +716,7 @@ export type QuerySpendRequest = Message<"switchyard.billing.v1.QuerySpendRequest
  * Use `create(QuerySpendRequestSchema)` to create a new message.
  */
 export const QuerySpendRequestSchema: GenMessage<QuerySpendRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 13);
+  messageDesc(file_switchyard_billing_v1_billing, 17);
 
 /**
  * SpendRow is one group of a spend query.
@@ -646,7 +765,7 @@ export type SpendRow = Message<"switchyard.billing.v1.SpendRow"> & {
  * Use `create(SpendRowSchema)` to create a new message.
  */
 export const SpendRowSchema: GenMessage<SpendRow> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 14);
+  messageDesc(file_switchyard_billing_v1_billing, 18);
 
 /**
  * QuerySpendResponse is one page of spend rows.
@@ -674,7 +793,7 @@ export type QuerySpendResponse = Message<"switchyard.billing.v1.QuerySpendRespon
  * Use `create(QuerySpendResponseSchema)` to create a new message.
  */
 export const QuerySpendResponseSchema: GenMessage<QuerySpendResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 15);
+  messageDesc(file_switchyard_billing_v1_billing, 19);
 
 /**
  * QuerySavingsRequest compares actual and baseline cost.
@@ -723,7 +842,7 @@ export type QuerySavingsRequest = Message<"switchyard.billing.v1.QuerySavingsReq
  * Use `create(QuerySavingsRequestSchema)` to create a new message.
  */
 export const QuerySavingsRequestSchema: GenMessage<QuerySavingsRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 16);
+  messageDesc(file_switchyard_billing_v1_billing, 20);
 
 /**
  * SavingsRow is one team-day of savings.
@@ -779,7 +898,7 @@ export type SavingsRow = Message<"switchyard.billing.v1.SavingsRow"> & {
  * Use `create(SavingsRowSchema)` to create a new message.
  */
 export const SavingsRowSchema: GenMessage<SavingsRow> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 17);
+  messageDesc(file_switchyard_billing_v1_billing, 21);
 
 /**
  * QuerySavingsResponse is one page of savings rows, plus the total over all pages.
@@ -814,7 +933,7 @@ export type QuerySavingsResponse = Message<"switchyard.billing.v1.QuerySavingsRe
  * Use `create(QuerySavingsResponseSchema)` to create a new message.
  */
 export const QuerySavingsResponseSchema: GenMessage<QuerySavingsResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 18);
+  messageDesc(file_switchyard_billing_v1_billing, 22);
 
 /**
  * QueryCapacityCostRequest attributes self-hosted deployment cost.
@@ -863,7 +982,7 @@ export type QueryCapacityCostRequest = Message<"switchyard.billing.v1.QueryCapac
  * Use `create(QueryCapacityCostRequestSchema)` to create a new message.
  */
 export const QueryCapacityCostRequestSchema: GenMessage<QueryCapacityCostRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 19);
+  messageDesc(file_switchyard_billing_v1_billing, 23);
 
 /**
  * CapacityCostRow is one team's share of one deployment-hour.
@@ -912,7 +1031,7 @@ export type CapacityCostRow = Message<"switchyard.billing.v1.CapacityCostRow"> &
  * Use `create(CapacityCostRowSchema)` to create a new message.
  */
 export const CapacityCostRowSchema: GenMessage<CapacityCostRow> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 20);
+  messageDesc(file_switchyard_billing_v1_billing, 24);
 
 /**
  * QueryCapacityCostResponse is one page of attribution rows.
@@ -940,7 +1059,7 @@ export type QueryCapacityCostResponse = Message<"switchyard.billing.v1.QueryCapa
  * Use `create(QueryCapacityCostResponseSchema)` to create a new message.
  */
 export const QueryCapacityCostResponseSchema: GenMessage<QueryCapacityCostResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 21);
+  messageDesc(file_switchyard_billing_v1_billing, 25);
 
 /**
  * PriceEntry is one model's price over an effective date range.
@@ -982,7 +1101,7 @@ export type PriceEntry = Message<"switchyard.billing.v1.PriceEntry"> & {
  * Use `create(PriceEntrySchema)` to create a new message.
  */
 export const PriceEntrySchema: GenMessage<PriceEntry> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 22);
+  messageDesc(file_switchyard_billing_v1_billing, 26);
 
 /**
  * ListPricesRequest lists prices.
@@ -1024,7 +1143,7 @@ export type ListPricesRequest = Message<"switchyard.billing.v1.ListPricesRequest
  * Use `create(ListPricesRequestSchema)` to create a new message.
  */
 export const ListPricesRequestSchema: GenMessage<ListPricesRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 23);
+  messageDesc(file_switchyard_billing_v1_billing, 27);
 
 /**
  * ListPricesResponse is one page of prices.
@@ -1052,7 +1171,7 @@ export type ListPricesResponse = Message<"switchyard.billing.v1.ListPricesRespon
  * Use `create(ListPricesResponseSchema)` to create a new message.
  */
 export const ListPricesResponseSchema: GenMessage<ListPricesResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 24);
+  messageDesc(file_switchyard_billing_v1_billing, 28);
 
 /**
  * UpsertPricesRequest adds price entries.
@@ -1080,7 +1199,7 @@ export type UpsertPricesRequest = Message<"switchyard.billing.v1.UpsertPricesReq
  * Use `create(UpsertPricesRequestSchema)` to create a new message.
  */
 export const UpsertPricesRequestSchema: GenMessage<UpsertPricesRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 25);
+  messageDesc(file_switchyard_billing_v1_billing, 29);
 
 /**
  * UpsertPricesResponse confirms the change.
@@ -1101,7 +1220,7 @@ export type UpsertPricesResponse = Message<"switchyard.billing.v1.UpsertPricesRe
  * Use `create(UpsertPricesResponseSchema)` to create a new message.
  */
 export const UpsertPricesResponseSchema: GenMessage<UpsertPricesResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 26);
+  messageDesc(file_switchyard_billing_v1_billing, 30);
 
 /**
  * Team is a billed unit.
@@ -1136,7 +1255,7 @@ export type Team = Message<"switchyard.billing.v1.Team"> & {
  * Use `create(TeamSchema)` to create a new message.
  */
 export const TeamSchema: GenMessage<Team> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 27);
+  messageDesc(file_switchyard_billing_v1_billing, 31);
 
 /**
  * UpsertTeamRequest creates or updates a team.
@@ -1157,7 +1276,7 @@ export type UpsertTeamRequest = Message<"switchyard.billing.v1.UpsertTeamRequest
  * Use `create(UpsertTeamRequestSchema)` to create a new message.
  */
 export const UpsertTeamRequestSchema: GenMessage<UpsertTeamRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 28);
+  messageDesc(file_switchyard_billing_v1_billing, 32);
 
 /**
  * UpsertTeamResponse is the team as stored.
@@ -1178,7 +1297,7 @@ export type UpsertTeamResponse = Message<"switchyard.billing.v1.UpsertTeamRespon
  * Use `create(UpsertTeamResponseSchema)` to create a new message.
  */
 export const UpsertTeamResponseSchema: GenMessage<UpsertTeamResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 29);
+  messageDesc(file_switchyard_billing_v1_billing, 33);
 
 /**
  * ListTeamsRequest lists teams.
@@ -1206,7 +1325,7 @@ export type ListTeamsRequest = Message<"switchyard.billing.v1.ListTeamsRequest">
  * Use `create(ListTeamsRequestSchema)` to create a new message.
  */
 export const ListTeamsRequestSchema: GenMessage<ListTeamsRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 30);
+  messageDesc(file_switchyard_billing_v1_billing, 34);
 
 /**
  * ListTeamsResponse is one page of teams.
@@ -1234,7 +1353,7 @@ export type ListTeamsResponse = Message<"switchyard.billing.v1.ListTeamsResponse
  * Use `create(ListTeamsResponseSchema)` to create a new message.
  */
 export const ListTeamsResponseSchema: GenMessage<ListTeamsResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_billing_v1_billing, 31);
+  messageDesc(file_switchyard_billing_v1_billing, 35);
 
 /**
  * UsageOutcome says how a served request ended.
@@ -1475,6 +1594,26 @@ export const BillingService: GenService<{
     methodKind: "unary";
     input: typeof GetBudgetRequestSchema;
     output: typeof GetBudgetResponseSchema;
+  },
+  /**
+   * ListBudgets lists budgets by team then project, each with its current-period use (AIP-132, AIP-158 pagination).
+   *
+   * @generated from rpc switchyard.billing.v1.BillingService.ListBudgets
+   */
+  listBudgets: {
+    methodKind: "unary";
+    input: typeof ListBudgetsRequestSchema;
+    output: typeof ListBudgetsResponseSchema;
+  },
+  /**
+   * DeleteBudget removes a budget's limit; the ledger is untouched and open holds settle without it (AIP-135). Admin only.
+   *
+   * @generated from rpc switchyard.billing.v1.BillingService.DeleteBudget
+   */
+  deleteBudget: {
+    methodKind: "unary";
+    input: typeof DeleteBudgetRequestSchema;
+    output: typeof DeleteBudgetResponseSchema;
   },
   /**
    * QuerySpend sums cost and tokens grouped by any of team/project/model/provider/day.

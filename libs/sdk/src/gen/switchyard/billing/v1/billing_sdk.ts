@@ -5,7 +5,7 @@
 import type { CallOptions, ClientOptions } from "../../../../runtime/client";
 import { SwitchyardClient } from "../../../../runtime/client";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { GetBudgetRequestSchema, GetBudgetResponse, ListPricesRequestSchema, ListPricesResponse, ListTeamsRequestSchema, ListTeamsResponse, QueryCapacityCostRequestSchema, QueryCapacityCostResponse, QuerySavingsRequestSchema, QuerySavingsResponse, QuerySpendRequestSchema, QuerySpendResponse, RecordUsageRequestSchema, RecordUsageResponse, ReserveBudgetRequestSchema, ReserveBudgetResponse, SetBudgetRequestSchema, SetBudgetResponse, SettleBudgetRequestSchema, SettleBudgetResponse, UpsertPricesRequestSchema, UpsertPricesResponse, UpsertTeamRequestSchema, UpsertTeamResponse } from "@switchyard/contracts/gen/switchyard/billing/v1/billing_pb";
+import type { DeleteBudgetRequestSchema, DeleteBudgetResponse, GetBudgetRequestSchema, GetBudgetResponse, ListBudgetsRequestSchema, ListBudgetsResponse, ListPricesRequestSchema, ListPricesResponse, ListTeamsRequestSchema, ListTeamsResponse, QueryCapacityCostRequestSchema, QueryCapacityCostResponse, QuerySavingsRequestSchema, QuerySavingsResponse, QuerySpendRequestSchema, QuerySpendResponse, RecordUsageRequestSchema, RecordUsageResponse, ReserveBudgetRequestSchema, ReserveBudgetResponse, SetBudgetRequestSchema, SetBudgetResponse, SettleBudgetRequestSchema, SettleBudgetResponse, UpsertPricesRequestSchema, UpsertPricesResponse, UpsertTeamRequestSchema, UpsertTeamResponse } from "@switchyard/contracts/gen/switchyard/billing/v1/billing_pb";
 import { BillingService } from "@switchyard/contracts/gen/switchyard/billing/v1/billing_pb";
 import type { ServiceImplementation } from "../../../../runtime/server-context";
 
@@ -64,6 +64,24 @@ export class BillingServiceClient extends SwitchyardClient {
    */
   getBudget(request: MessageInitShape<typeof GetBudgetRequestSchema>, options?: CallOptions): Promise<GetBudgetResponse> {
     return this.unary(BillingService.method.getBudget, request, options);
+  }
+
+  /**
+   * ListBudgets lists budgets by team then project, each with its current-period use (AIP-132, AIP-158 pagination).
+   *
+   * @generated from rpc switchyard.billing.v1.BillingService.ListBudgets
+   */
+  listBudgets(request: MessageInitShape<typeof ListBudgetsRequestSchema>, options?: CallOptions): Promise<ListBudgetsResponse> {
+    return this.unary(BillingService.method.listBudgets, request, options);
+  }
+
+  /**
+   * DeleteBudget removes a budget's limit; the ledger is untouched and open holds settle without it (AIP-135). Admin only.
+   *
+   * @generated from rpc switchyard.billing.v1.BillingService.DeleteBudget
+   */
+  deleteBudget(request: MessageInitShape<typeof DeleteBudgetRequestSchema>, options?: CallOptions): Promise<DeleteBudgetResponse> {
+    return this.unary(BillingService.method.deleteBudget, request, options);
   }
 
   /**
