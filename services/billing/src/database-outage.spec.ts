@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
-import { createScratchPostgres, testBackends, type ScratchPostgres } from '@switchyard/database/testing';
+import { createScratchPostgres, testBackends, waitForLockWaiter, type ScratchPostgres } from '@switchyard/database/testing';
 import { createBillingClient, SwitchyardError, type BillingServiceClient } from '@switchyard/sdk';
 import { startFaultProxy, type FaultProxy } from '@switchyard/testing';
 import { startBillingProcess, type BillingProcess } from './testing/billing-process';
@@ -61,16 +61,7 @@ import { createTestKeys } from './testing/test-keys';
       () => undefined,
       (error: unknown) => error,
     );
-    let waiting = false;
-    for (let i = 0; i < 400 && !waiting; i++) {
-      const { rows } = await observer.query<{ n: string }>(
-        `SELECT COUNT(*)::text AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'switchyard-billing' AND wait_event_type = 'Lock'`,
-        [scratch.name],
-      );
-      waiting = rows[0]!.n !== '0';
-      if (!waiting) await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    expect(waiting).toBe(true);
+    expect(await waitForLockWaiter(observer, 'switchyard-billing')).toBe(true);
 
     proxy.setToxics([{ kind: 'reset_peer', scope: 'existing' }]);
     const error = await call;

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { createPostgresDatabase, type Database } from '@switchyard/database';
-import { createScratchPostgres, testBackends, type ScratchPostgres } from '@switchyard/database/testing';
+import { createScratchPostgres, testBackends, waitForLockWaiter, type ScratchPostgres } from '@switchyard/database/testing';
 import { createEvaluatorClient, SwitchyardError, type EvaluatorServiceClient } from '@switchyard/sdk';
 import { startFaultProxy, type FaultProxy } from '@switchyard/testing';
 import type { ModelCaller } from './model-caller';
@@ -69,16 +69,7 @@ function expectDatabaseUnavailable(error: unknown): void {
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE runs IN ACCESS EXCLUSIVE MODE');
     const call = failureOf(client.getRun({ runId: 'run_during_reset' }));
-    let waiting = false;
-    for (let i = 0; i < 400 && !waiting; i++) {
-      const { rows } = await observer.query<{ n: string }>(
-        `SELECT COUNT(*)::text AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-        [applicationName],
-      );
-      waiting = rows[0].n !== '0';
-      if (!waiting) await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    expect(waiting).toBe(true);
+    expect(await waitForLockWaiter(observer, applicationName)).toBe(true);
 
     proxy.setToxics([{ kind: 'reset_peer', scope: 'existing' }]);
     const error = await call;

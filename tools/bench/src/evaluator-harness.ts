@@ -1,7 +1,7 @@
 // Shared by the evaluator benchmarks: a fake-upstream ProviderService, the evaluator as a real process,
 // and writing a section of docs/benchmarks.md.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -135,22 +135,6 @@ export function startEvaluatorProcess(settings: Record<string, string>): Promise
       reject(new Error(`the evaluator exited before listening: ${stderr}`));
     });
   });
-}
-
-/** Replaces (or appends) a benchmark's `## heading` section of docs/benchmarks.md; returns the file. */
-export function writeBenchmarkSection(heading: string, markdown: string): string {
-  const file = join(repoRoot, 'docs/benchmarks.md');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf(`\n${heading}\n`);
-  let updated: string;
-  if (start === -1) {
-    updated = `${current.trimEnd()}\n\n${markdown.trimEnd()}\n`;
-  } else {
-    const after = current.indexOf('\n## ', start + 1);
-    updated = `${current.slice(0, start + 1)}${markdown.trimEnd()}\n${after === -1 ? '' : current.slice(after)}`;
-  }
-  writeFileSync(file, updated);
-  return file;
 }
 
 /** The q-quantile of sorted numbers. */

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { evaluator } from '@switchyard/contracts';
 import { loadGsm8kReplay, startFakeOpenAI } from '@switchyard/testing';
-import { createLongCallEvaluatorClient, routingDataDir, startEvaluatorProcess, startForwardingProvider, writeBenchmarkSection } from './evaluator-harness';
+import { createLongCallEvaluatorClient, routingDataDir, startEvaluatorProcess, startForwardingProvider } from './evaluator-harness';
+import { writeBenchmarkSection } from './benchmarks-doc';
 
 const STRONG = 'gpt-4-1106-preview';
 const WEAK = 'mixtral-8x7b-instruct';

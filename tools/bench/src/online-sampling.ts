@@ -13,7 +13,8 @@ import { Command } from 'commander';
 import { common, evaluator } from '@switchyard/contracts';
 import { chatMessage, createProviderClient, messageText, type EvaluatorServiceClient } from '@switchyard/sdk';
 import { startFakeOpenAI, type FakeChatRequest } from '@switchyard/testing';
-import { createLongCallEvaluatorClient, quantile, startEvaluatorProcess, startForwardingProvider, writeBenchmarkSection } from './evaluator-harness';
+import { createLongCallEvaluatorClient, quantile, startEvaluatorProcess, startForwardingProvider } from './evaluator-harness';
+import { writeBenchmarkSection } from './benchmarks-doc';
 
 /** Options for createOnlineSampler. */
 export interface OnlineSamplerOptions {

@@ -107,3 +107,20 @@ export async function createTestDatabase(backend: Backend, options: { maxConnect
     },
   };
 }
+
+/**
+ * Polls (bounded: ~10 s) until a session of `applicationName` on the observed server waits on a lock,
+ * e.g. a statement a test blocked with `LOCK TABLE` to cut its connection mid-statement. Returns
+ * whether one did; `observer` is a connected client of its own.
+ */
+export async function waitForLockWaiter(observer: pg.Client, applicationName: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const { rows } = await observer.query<{ n: string }>(
+      `SELECT COUNT(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND wait_event_type = 'Lock'`,
+      [applicationName],
+    );
+    if (rows[0]?.n !== '0') return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return false;
+}
