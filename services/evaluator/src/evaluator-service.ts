@@ -75,7 +75,7 @@ function pageOffset(token: string, scope: string): number {
   return offset;
 }
 
-/** Starting a run or submitting traffic needs a service or admin key when the evaluator authenticates. */
+/** Starting or cancelling a run or submitting traffic needs a service or admin key when the evaluator authenticates. */
 function requireWriter(context: ServerCallContext): void {
   if (context.principal && context.principal.role === 'team') throw permissionDenied('this call needs an admin or service key', 'ROLE_REQUIRED');
 }
@@ -142,6 +142,7 @@ function withServiceFailures(handlers: EvaluatorServiceImplementation): Evaluato
         throw toServiceFailure(error);
       }
     },
+    cancelRun: unary(handlers.cancelRun),
     listRunResults: unary(handlers.listRunResults),
     compareRuns: unary(handlers.compareRuns),
     getQualityScores: unary(handlers.getQualityScores),
@@ -296,6 +297,17 @@ export function createEvaluatorService(dependencies: EvaluatorServiceDependencie
       } finally {
         unsubscribe();
       }
+    },
+
+    async cancelRun(request, context) {
+      requireWriter(context);
+      if (request.runId === '') throw invalidArgument('run_id', 'must be set');
+      const cancelled = await executor.cancel(request.runId, context.principal?.keyId ?? '');
+      if (!cancelled) throw notFound(`run ${request.runId} not found`);
+      if (cancelled.outcome === 'ended') {
+        throw failedPrecondition(`run ${request.runId} already ${cancelled.run.state}; only a pending or running run can be cancelled`, 'RUN_ALREADY_ENDED');
+      }
+      return { run: await viewOf(cancelled.run) };
     },
 
     async listRunResults(request) {

@@ -72,6 +72,7 @@ export function runView(run: RunRecord, completed: number, aggregates: readonly 
     createTime: timestampFromDate(run.createdAt),
     endTime: run.endedAt ? timestampFromDate(run.endedAt) : undefined,
     errorMessage: run.errorMessage,
+    cancelledBy: run.cancelledBy,
   };
 }
 

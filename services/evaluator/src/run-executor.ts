@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ModelCallError, type ModelCaller } from './model-caller';
 import type { QualityStore } from './quality-store';
-import { pairKey, type AggregateRow, type RunRecord, type RunStore } from './run-store';
+import { pairKey, type AggregateRow, type CancelOutcome, type RunRecord, type RunStore } from './run-store';
 import type { Judge } from './scorers/llm-judge';
 import { scoreAnswer, ScoringError } from './scorers/score-answer';
 import type { SuiteItem } from './suites/suite-file';
@@ -43,6 +43,13 @@ export interface RunExecutor {
   resumeClaimable(): Promise<number>;
   /** Calls `listener` after every recorded item and when a run ends; returns the unsubscribe. */
   subscribe(runId: string, listener: () => void): () => void;
+  /**
+   * Cancels a run as `cancelledBy` (a key id, or ''): stops its work here first, so no model call starts
+   * once the cancellation is recorded (calls in flight are aborted and their results discarded), then
+   * records it. Undefined for an unknown run. An instance executing it elsewhere stops at its next heartbeat.
+   * When recording fails (database down) the run stays unfinished and is resumed by the next sweep.
+   */
+  cancel(runId: string, cancelledBy: string): Promise<CancelOutcome | undefined>;
   /** Runs executing in this process. */
   active(): string[];
   /** Resolves when the run is no longer executing in this process. */
@@ -83,6 +90,8 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   const maxAttempts = options.maxAttempts ?? 3;
   const retryBaseMs = options.retryBaseMs ?? 500;
   const executing = new Map<string, Promise<void>>();
+  /** Per executing run: aborted when the run is cancelled (the stop signal covers shutdown). */
+  const cancellations = new Map<string, AbortController>();
   const listeners = new Map<string, Set<() => void>>();
   const stopController = new AbortController();
   let stopped = false;
@@ -97,8 +106,14 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     }
   };
 
+  // Renews our leases, and stops runs another instance cancelled (their results would be discarded anyway).
   const heartbeat = setInterval(() => {
-    runs.renewLeases(options.instanceId, [...executing.keys()], options.leaseMs).catch((error: unknown) => logger.warn({ err: error }, 'renewing run leases failed'));
+    const ids = [...executing.keys()];
+    runs.renewLeases(options.instanceId, ids, options.leaseMs).catch((error: unknown) => logger.warn({ err: error }, 'renewing run leases failed'));
+    runs
+      .cancelledAmong(ids)
+      .then((cancelled) => cancelled.forEach((runId) => cancellations.get(runId)?.abort()))
+      .catch((error: unknown) => logger.warn({ err: error }, 'checking for cancelled runs failed'));
   }, Math.max(50, Math.floor(options.leaseMs / 3)));
   heartbeat.unref();
 
@@ -130,7 +145,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   async function processPair(run: RunRecord, item: SuiteItem, model: string, signal: AbortSignal): Promise<void> {
     const started = performance.now();
     const outcome = await callModel(run, item, model, signal).catch((error: unknown) => {
-      if (signal.aborted) return undefined; // stopping: leave the pair for the resumed run
+      if (signal.aborted) return undefined; // stopping (the resumed run does the pair) or cancelled (nobody does)
       throw error;
     });
     if (!outcome || signal.aborted) return;
@@ -154,12 +169,12 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         record = { ...common, score: null, explanation: '', errorMessage: message, judgeCostNanos: error instanceof ScoringError ? error.judgeCostNanos : 0n };
       }
     }
-    await runs.recordResult(record);
-    notify(run.runId);
+    // Not recorded when the run was cancelled meanwhile (another instance's CancelRun): the result is discarded.
+    if (await runs.recordResult(record)) notify(run.runId);
   }
 
-  async function executeRun(runId: string): Promise<void> {
-    const signal = stopController.signal;
+  async function executeRun(runId: string, cancellation: AbortController): Promise<void> {
+    const signal = AbortSignal.any([stopController.signal, cancellation.signal]);
     const run = await runs.claimRun(runId, options.instanceId, options.leaseMs, options.exclusiveDatabase);
     if (!run) return;
     const log = logger.child({ runId, suite: `${run.suiteName}@${run.suiteVersion}` });
@@ -180,6 +195,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         }
       };
       await Promise.all(Array.from({ length: Math.min(run.concurrency, work.length) }, worker));
+      if (cancellation.signal.aborted) log.info('run cancelled');
       if (signal.aborted) return;
 
       // Quality scores and the verdict first, the state last: a crash in between resumes a run with
@@ -191,7 +207,10 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         aggregates.filter((row) => row.taskClass !== '').map((row) => ({ model: row.model, taskClass: row.taskClass, summary: row.summary })),
       );
       await options.onRunSucceeded?.({ ...run, aggregates });
-      await runs.finishRun(runId, 'succeeded', '', aggregates);
+      if (!(await runs.finishRun(runId, 'succeeded', '', aggregates))) {
+        log.info('run was cancelled while it ended; it stays cancelled');
+        return;
+      }
       log.info({ aggregates: aggregates.filter((row) => row.taskClass === '').map((row) => ({ model: row.model, scored: row.scored, errors: row.errors, mean: row.summary.n ? row.summary.sum / row.summary.n : 0 })) }, 'run succeeded');
     } catch (error) {
       if (signal.aborted) return;
@@ -204,13 +223,16 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   const executor: RunExecutor = {
     execute(runId) {
       if (stopped || executing.has(runId)) return;
-      const running = executeRun(runId)
+      const cancellation = new AbortController();
+      const running = executeRun(runId, cancellation)
         .catch((error: unknown) => logger.error({ err: error, runId }, 'run execution crashed'))
         .finally(() => {
           executing.delete(runId);
+          cancellations.delete(runId);
           notify(runId);
         });
       executing.set(runId, running);
+      cancellations.set(runId, cancellation);
     },
     async resumeClaimable() {
       if (stopped) return 0;
@@ -226,6 +248,12 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         set.delete(listener);
         if (set.size === 0) listeners.delete(runId);
       };
+    },
+    async cancel(runId, cancelledBy) {
+      cancellations.get(runId)?.abort();
+      const outcome = await runs.cancelRun(runId, cancelledBy);
+      notify(runId);
+      return outcome;
     },
     active: () => [...executing.keys()],
     settled: async (runId) => {

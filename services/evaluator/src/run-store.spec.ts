@@ -39,7 +39,7 @@ describe.each(testBackends())('the run store on %s', (backend) => {
 
   beforeAll(async () => {
     test = await createTestDatabase(backend);
-    expect(await applyMigrations(test.database)).toEqual([1]);
+    expect(await applyMigrations(test.database)).toEqual([1, 2]);
     expect(await applyMigrations(test.database)).toEqual([]);
     runs = createRunStore(test.database);
   }, 30_000);
@@ -103,5 +103,26 @@ describe.each(testBackends())('the run store on %s', (backend) => {
     expect(ended!.endedAt).toBeInstanceOf(Date);
     expect(await runs.claimRun('run-1', 'owner-a', 60_000, true)).toBeUndefined();
     expect(await runs.getRunByRequestId('req-1')).toMatchObject({ runId: 'run-1' });
+  });
+
+  it('cancels an unfinished run once: results stop landing, the aggregates so far are frozen, and it is never claimed again', async () => {
+    await runs.insertRun(newRun('run-5'));
+    expect(await runs.claimRun('run-5', 'owner-a', 60_000)).toBeDefined();
+    expect(await runs.recordResult(result('run-5', 'i0', 'openai/a', 1))).toBe(true);
+
+    const cancelled = await runs.cancelRun('run-5', 'key-ops');
+    expect(cancelled).toMatchObject({ outcome: 'cancelled', run: { state: 'cancelled', cancelledBy: 'key-ops' } });
+    expect(cancelled!.run.endedAt).toBeInstanceOf(Date);
+    expect(cancelled!.run.aggregates!.find((row) => row.model === 'openai/a' && row.taskClass === '')).toMatchObject({ scored: 1 });
+    expect(await runs.recordResult(result('run-5', 'i1', 'openai/a', 1))).toBe(false);
+    expect(await runs.countCompleted('run-5')).toBe(1);
+    expect(await runs.claimRun('run-5', 'owner-a', 60_000, true)).toBeUndefined();
+    expect(await runs.claimableRunIds('owner-a', true)).not.toContain('run-5');
+    expect(await runs.finishRun('run-5', 'succeeded', '', [])).toBe(false);
+    expect(await runs.cancelledAmong(['run-5', 'run-3', 'run-nope'])).toEqual(['run-5']);
+
+    expect(await runs.cancelRun('run-5', 'key-other')).toMatchObject({ outcome: 'already', run: { cancelledBy: 'key-ops' } });
+    expect(await runs.cancelRun('run-1', 'key-ops')).toMatchObject({ outcome: 'ended', run: { state: 'succeeded', cancelledBy: '' } });
+    expect(await runs.cancelRun('run-nope', 'key-ops')).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { Database } from '@switchyard/database';
+import type { Database, Queryable } from '@switchyard/database';
 import { type ScoreSummary } from './statistics';
 
 /** A run's lifecycle state as stored. */
@@ -26,6 +26,8 @@ export interface RunRecord {
   total: number;
   state: RunStateName;
   errorMessage: string;
+  /** Key id of the caller that cancelled the run; '' unless cancelled (or cancelled without authentication). */
+  cancelledBy: string;
   /** Frozen when the run ended. */
   aggregates?: AggregateRow[];
   createdAt: Date;
@@ -41,7 +43,10 @@ export interface ValidationSpec {
 }
 
 /** A new run. */
-export type NewRun = Omit<RunRecord, 'state' | 'errorMessage' | 'aggregates' | 'createdAt' | 'startedAt' | 'endedAt'>;
+export type NewRun = Omit<RunRecord, 'state' | 'errorMessage' | 'cancelledBy' | 'aggregates' | 'createdAt' | 'startedAt' | 'endedAt'>;
+
+/** What cancelling did: `cancelled` now, `already` cancelled before, or `ended` (succeeded or failed: left as it was). */
+export type CancelOutcome = { outcome: 'cancelled' | 'already' | 'ended'; run: RunRecord };
 
 /** One model's (or model x task class's) totals over a run. */
 export interface AggregateRow {
@@ -88,6 +93,7 @@ interface RunRow {
   total: number;
   state: RunStateName;
   error_message: string;
+  cancelled_by: string;
   aggregates: StoredAggregate[] | null;
   created_at: Date;
   started_at: Date | null;
@@ -123,6 +129,7 @@ function toRecord(row: RunRow): RunRecord {
     total: row.total,
     state: row.state,
     errorMessage: row.error_message,
+    cancelledBy: row.cancelled_by,
     aggregates: row.aggregates ? row.aggregates.map(fromStored) : undefined,
     createdAt: new Date(row.created_at),
     startedAt: row.started_at ? new Date(row.started_at) : undefined,
@@ -150,17 +157,45 @@ export interface RunStore {
   claimableRunIds(owner: string, force?: boolean): Promise<string[]>;
   /** The (item, model) pairs already recorded. */
   completedPairs(runId: string): Promise<Set<string>>;
-  /** Records one result once; false when the pair was already recorded. */
+  /** Records one result once, only while the run is unfinished; false when the pair was already recorded or the run ended. */
   recordResult(result: ItemResultRecord): Promise<boolean>;
   countCompleted(runId: string): Promise<number>;
   /** Totals per model and per model x task class. */
   aggregate(runId: string): Promise<AggregateRow[]>;
-  /** Ends a run with its frozen aggregates and releases its lease. */
-  finishRun(runId: string, state: Exclude<RunStateName, 'pending' | 'running'>, errorMessage: string, aggregates: AggregateRow[]): Promise<void>;
+  /**
+   * Cancels a pending or running run: marks it cancelled (by `cancelledBy`), releases its lease and
+   * freezes the aggregates of the results recorded so far. Undefined for an unknown run.
+   */
+  cancelRun(runId: string, cancelledBy: string): Promise<CancelOutcome | undefined>;
+  /** The runs among `runIds` that were cancelled (possibly by another evaluator instance). */
+  cancelledAmong(runIds: readonly string[]): Promise<string[]>;
+  /** Ends a pending or running run with its frozen aggregates and releases its lease; false when it had already ended (e.g. cancelled). */
+  finishRun(runId: string, state: Exclude<RunStateName, 'pending' | 'running'>, errorMessage: string, aggregates: AggregateRow[]): Promise<boolean>;
   /** Results in suite order, then model order. */
   listResults(runId: string, offset: number, limit: number): Promise<ItemResultRecord[]>;
   /** Every scored item's score (errors excluded), for pairing items across runs. */
   itemScores(runId: string): Promise<Array<{ itemId: string; model: string; taskClass: string; score: number }>>;
+}
+
+/** Totals per model and per model x task class of a run's recorded results. */
+async function aggregateRun(database: Queryable, runId: string): Promise<AggregateRow[]> {
+  const { rows } = await database.query<{ model: string; task_class: string | null; scored: number; errors: number; sum: number; sum_sq: number; all_binary: boolean | null; cost: bigint }>(
+    `SELECT model, task_class, count(score)::int AS scored, count(error_message)::int AS errors,
+            COALESCE(sum(score), 0)::double precision AS sum, COALESCE(sum(score * score), 0)::double precision AS sum_sq,
+            bool_and(score IS NULL OR score = 0 OR score = 1) AS all_binary,
+            COALESCE(sum(cost_nanos + judge_cost_nanos), 0)::bigint AS cost
+     FROM run_items WHERE run_id = $1
+     GROUP BY GROUPING SETS ((model), (model, task_class))`,
+    [runId],
+  );
+  return rows.map((row) => ({
+    model: row.model,
+    taskClass: row.task_class ?? '',
+    scored: row.scored,
+    errors: row.errors,
+    summary: { n: row.scored, sum: Number(row.sum), sumSq: Number(row.sum_sq), allBinary: row.all_binary ?? true },
+    costNanos: BigInt(row.cost),
+  }));
 }
 
 /** Creates the run store. */
@@ -217,8 +252,11 @@ export function createRunStore(database: Database): RunStore {
     },
     async recordResult(result) {
       const { rowCount } = await database.query(
+        // The key-share lock orders this insert with a concurrent cancelRun (FOR UPDATE) but not with
+        // lease renewals: a result either lands before the cancellation (and is in its frozen aggregates) or is discarded.
         `INSERT INTO run_items (run_id, item_id, model, item_index, task_class, score, explanation, error_message, output, cost_nanos, judge_cost_nanos, latency_ms, attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         SELECT $1::text, $2::text, $3::text, $4::integer, $5::text, $6::double precision, $7::text, $8::text, $9::text, $10::bigint, $11::bigint, $12::integer, $13::integer
+         WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1::text AND state IN ('pending', 'running') FOR KEY SHARE)
          ON CONFLICT (run_id, item_id, model) DO NOTHING`,
         [
           result.runId,
@@ -242,31 +280,35 @@ export function createRunStore(database: Database): RunStore {
       const { rows } = await database.query<{ n: number }>('SELECT count(*)::int AS n FROM run_items WHERE run_id = $1', [runId]);
       return rows[0]?.n ?? 0;
     },
-    async aggregate(runId) {
-      const { rows } = await database.query<{ model: string; task_class: string | null; scored: number; errors: number; sum: number; sum_sq: number; all_binary: boolean | null; cost: bigint }>(
-        `SELECT model, task_class, count(score)::int AS scored, count(error_message)::int AS errors,
-                COALESCE(sum(score), 0)::double precision AS sum, COALESCE(sum(score * score), 0)::double precision AS sum_sq,
-                bool_and(score IS NULL OR score = 0 OR score = 1) AS all_binary,
-                COALESCE(sum(cost_nanos + judge_cost_nanos), 0)::bigint AS cost
-         FROM run_items WHERE run_id = $1
-         GROUP BY GROUPING SETS ((model), (model, task_class))`,
-        [runId],
-      );
-      return rows.map((row) => ({
-        model: row.model,
-        taskClass: row.task_class ?? '',
-        scored: row.scored,
-        errors: row.errors,
-        summary: { n: row.scored, sum: Number(row.sum), sumSq: Number(row.sum_sq), allBinary: row.all_binary ?? true },
-        costNanos: BigInt(row.cost),
-      }));
-    },
+    aggregate: (runId) => aggregateRun(database, runId),
     async finishRun(runId, state, errorMessage, aggregates) {
-      await database.query(
+      const { rowCount } = await database.query(
         `UPDATE runs SET state = $2, error_message = $3, aggregates = $4::jsonb, ended_at = now(), lease_owner = NULL, lease_until = NULL
-         WHERE run_id = $1`,
+         WHERE run_id = $1 AND state IN ('pending', 'running')`,
         [runId, state, errorMessage, JSON.stringify(aggregates.map(toStored))],
       );
+      return rowCount > 0;
+    },
+    cancelRun: (runId, cancelledBy) =>
+      database.transaction(async (tx) => {
+        // The row lock waits for results being inserted right now (they count) and keeps later ones out.
+        const { rows } = await tx.query<RunRow>(`${select} WHERE run_id = $1 FOR UPDATE`, [runId]);
+        const current = rows[0] ? toRecord(rows[0]) : undefined;
+        if (!current) return undefined;
+        if (current.state === 'cancelled') return { outcome: 'already' as const, run: current };
+        if (current.state !== 'pending' && current.state !== 'running') return { outcome: 'ended' as const, run: current };
+        const aggregates = await aggregateRun(tx, runId);
+        const updated = await tx.query<RunRow>(
+          `UPDATE runs SET state = 'cancelled', cancelled_by = $2, aggregates = $3::jsonb, ended_at = now(), lease_owner = NULL, lease_until = NULL
+           WHERE run_id = $1 RETURNING *`,
+          [runId, cancelledBy, JSON.stringify(aggregates.map(toStored))],
+        );
+        return { outcome: 'cancelled' as const, run: toRecord(updated.rows[0]!) };
+      }),
+    async cancelledAmong(runIds) {
+      if (runIds.length === 0) return [];
+      const { rows } = await database.query<{ run_id: string }>(`SELECT run_id FROM runs WHERE run_id = ANY($1::text[]) AND state = 'cancelled'`, [[...runIds]]);
+      return rows.map((row) => row.run_id);
     },
     async listResults(runId, offset, limit) {
       const { rows } = await database.query<{

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { createLogger, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
+import { createLogger, failedPrecondition, startGrpcServer, type RunningGrpcServer } from '@switchyard/grpc-kit';
 import { evaluator, type EvaluatorServiceImplementation } from '@switchyard/sdk';
 import { Command } from 'commander';
 import { Writable } from 'node:stream';
@@ -8,8 +8,14 @@ import { formatRunSummary, parseModelList, registerEval } from './eval';
 const aggregate = (model: string, taskClass: string, meanScore: number) =>
   create(evaluator.ModelAggregateSchema, { model, taskClass, scored: 100, errors: 0, meanScore, ciLow: meanScore - 0.07, ciHigh: meanScore + 0.06, costNanosUsd: 2_500_000n });
 
-/** A scripted EvaluatorService on real gRPC: a run that completes in three progress updates, and a verdict. */
-function scriptedEvaluator(seen: { startRun?: evaluator.StartRunRequest; validate?: evaluator.ValidateModelRequest }): EvaluatorServiceImplementation {
+interface Seen {
+  startRun?: evaluator.StartRunRequest;
+  validate?: evaluator.ValidateModelRequest;
+  cancel?: evaluator.CancelRunRequest;
+}
+
+/** A scripted EvaluatorService on real gRPC: a run that completes in three progress updates, a cancellation, and a verdict. */
+function scriptedEvaluator(seen: Seen): EvaluatorServiceImplementation {
   const run = (completed: number, state: evaluator.RunState) => ({
     runId: 'run_1',
     suite: 'gsm8k',
@@ -50,6 +56,11 @@ function scriptedEvaluator(seen: { startRun?: evaluator.StartRunRequest; validat
         },
       };
     },
+    cancelRun: (request) => {
+      seen.cancel = request;
+      if (request.runId === 'run_done') throw failedPrecondition('run run_done already succeeded; only a pending or running run can be cancelled', 'RUN_ALREADY_ENDED');
+      return { run: { ...run(120, evaluator.RunState.CANCELLED), cancelledBy: 'key-ops' } };
+    },
     getRun: fail,
     listRunResults: fail,
     compareRuns: fail,
@@ -61,7 +72,7 @@ function scriptedEvaluator(seen: { startRun?: evaluator.StartRunRequest; validat
 
 describe('switchyard eval', () => {
   let server: RunningGrpcServer;
-  const seen: { startRun?: evaluator.StartRunRequest; validate?: evaluator.ValidateModelRequest } = {};
+  const seen: Seen = {};
   let output: string[];
   let log: jest.SpyInstance;
 
@@ -108,6 +119,25 @@ describe('switchyard eval', () => {
     await cli('run', '--suite', 'gsm8k', '--models', 'a', '--json');
     const run = JSON.parse(output.join('\n')) as { state: string; completed: number };
     expect(run).toMatchObject({ state: 'RUN_STATE_SUCCEEDED', completed: 200 });
+  });
+
+  it('cancels a run and prints what it scored before', async () => {
+    await cli('cancel', 'run_1');
+    expect(seen.cancel).toMatchObject({ runId: 'run_1' });
+    expect(output.join('\n')).toContain('run run_1: gsm8k@1, cancelled by key-ops, 120/200 scored');
+    output = [];
+    await cli('cancel', 'run_1', '--json');
+    expect(JSON.parse(output.join('\n'))).toMatchObject({ state: 'RUN_STATE_CANCELLED', completed: 120, cancelledBy: 'key-ops' });
+  });
+
+  it('passes on why a run cannot be cancelled, and needs the run id', async () => {
+    await expect(cli('cancel', 'run_done')).rejects.toMatchObject({ codeName: 'FAILED_PRECONDITION', message: expect.stringContaining('already succeeded') });
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await expect(cli('cancel')).rejects.toMatchObject({ code: 'commander.missingArgument' });
+    } finally {
+      stderr.mockRestore();
+    }
   });
 
   it('prints a verdict and exits 2 when the candidate fails', async () => {

@@ -74,7 +74,8 @@ export function formatAggregates(rows: readonly evaluator.ModelAggregate[]): str
 
 /** The end-of-run summary: state, then the aggregates. */
 export function formatRunSummary(run: evaluator.Run): string {
-  const head = `run ${run.runId}: ${run.suite}@${run.suiteVersion}, ${STATE_NAMES[run.state] ?? 'unknown'}, ${run.completed}/${run.total} scored`;
+  const by = run.cancelledBy ? ` by ${run.cancelledBy}` : '';
+  const head = `run ${run.runId}: ${run.suite}@${run.suiteVersion}, ${STATE_NAMES[run.state] ?? 'unknown'}${by}, ${run.completed}/${run.total} scored`;
   const error = run.errorMessage ? `\nerror: ${run.errorMessage}` : '';
   return `${head}${error}\n\n${formatAggregates(run.aggregates)}`;
 }
@@ -144,6 +145,7 @@ export async function runSuite(client: EvaluatorServiceClient, flags: RunFlags, 
     itemTimeout: timeoutSeconds === undefined ? undefined : { seconds: BigInt(Math.floor(timeoutSeconds)), nanos: Math.round((timeoutSeconds % 1) * 1e9) },
   });
   let run = started.run!;
+  if (stderr.isTTY) stderr.write(`run ${run.runId} (stop it with: switchyard eval cancel ${run.runId})\n`);
   const bar = createProgressBar(`${run.suite} ${run.models.join(', ')}`, stderr);
   bar.update(run.completed, run.total);
   // A dropped stream (evaluator restarted) is resumed by watching again; the run itself survives restarts.
@@ -162,7 +164,7 @@ export async function runSuite(client: EvaluatorServiceClient, flags: RunFlags, 
   return run;
 }
 
-/** `eval run`, `eval validate`, `eval suites`, `eval quality`, `eval status`. */
+/** `eval run`, `eval cancel`, `eval validate`, `eval suites`, `eval quality`, `eval status`. */
 export function registerEval(program: Command): void {
   const command = program.command('eval').description('evaluation: run suites against models, validate a new model, read quality scores');
 
@@ -179,6 +181,16 @@ export function registerEval(program: Command): void {
         if (flags.json) console.log(JSON.stringify(protoToJson(evaluator.RunSchema, run), null, 2));
         else console.log(formatRunSummary(run));
         if (run.state !== evaluator.RunState.SUCCEEDED) throw new CliError(`run ${run.runId} ${STATE_NAMES[run.state] ?? 'ended'}: ${run.errorMessage || 'see the evaluator logs'}`);
+      }),
+    );
+
+  withEvalFlags(command.command('cancel').description('cancel a pending or running run: no new model calls start; the results so far stay readable'))
+    .argument('<run-id>', 'the run, as `eval run` prints it')
+    .action((runId: string, flags: EvalFlags) =>
+      withEvaluator(flags, async (client) => {
+        const { run } = await client.cancelRun({ runId });
+        if (flags.json) console.log(JSON.stringify(protoToJson(evaluator.RunSchema, run!), null, 2));
+        else console.log(formatRunSummary(run!));
       }),
     );
 

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/evaluator/v1/evaluator.proto.
  */
 export const file_switchyard_evaluator_v1_evaluator: GenFile = /*@__PURE__*/
-  fileDesc("Cidzd2l0Y2h5YXJkL2V2YWx1YXRvci92MS9ldmFsdWF0b3IucHJvdG8SF3N3aXRjaHlhcmQuZXZhbHVhdG9yLnYxImAKBVN1aXRlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRISCgppdGVtX2NvdW50GAQgASgFEg8KB3Njb3JlcnMYBSADKAkiOgoRTGlzdFN1aXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiXQoSTGlzdFN1aXRlc1Jlc3BvbnNlEi4KBnN1aXRlcxgBIAMoCzIeLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlN1aXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKgAQoOTW9kZWxBZ2dyZWdhdGUSDQoFbW9kZWwYASABKAkSEgoKdGFza19jbGFzcxgCIAEoCRIOCgZzY29yZWQYAyABKAUSDgoGZXJyb3JzGAQgASgFEhIKCm1lYW5fc2NvcmUYBSABKAESDgoGY2lfbG93GAYgASgBEg8KB2NpX2hpZ2gYByABKAESFgoOY29zdF9uYW5vc191c2QYCCABKAMi0gIKA1J1bhIOCgZydW5faWQYASABKAkSDQoFc3VpdGUYAiABKAkSFQoNc3VpdGVfdmVyc2lvbhgDIAEoCRIOCgZtb2RlbHMYBCADKAkSMAoFc3RhdGUYBSABKA4yIS5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5SdW5TdGF0ZRINCgV0b3RhbBgGIAEoBRIRCgljb21wbGV0ZWQYByABKAUSOwoKYWdncmVnYXRlcxgIIAMoCzInLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLk1vZGVsQWdncmVnYXRlEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXJyb3JfbWVzc2FnZRgLIAEoCSKZAQoPU3RhcnRSdW5SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDQoFc3VpdGUYAiABKAkSDgoGbW9kZWxzGAMgAygJEhMKC2NvbmN1cnJlbmN5GAQgASgFEi8KDGl0ZW1fdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhINCgVsaW1pdBgGIAEoBSI9ChBTdGFydFJ1blJlc3BvbnNlEikKA3J1bhgBIAEoCzIcLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlJ1biIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSI7Cg5HZXRSdW5SZXNwb25zZRIpCgNydW4YASABKAsyHC5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5SdW4iIQoPV2F0Y2hSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSI9ChBXYXRjaFJ1blJlc3BvbnNlEikKA3J1bhgBIAEoCzIcLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlJ1biLOAQoKSXRlbVJlc3VsdBIPCgdpdGVtX2lkGAEgASgJEg0KBW1vZGVsGAIgASgJEhIKCnRhc2tfY2xhc3MYAyABKAkSEgoFc2NvcmUYBCABKAFIAIgBARITCgtleHBsYW5hdGlvbhgFIAEoCRIVCg1lcnJvcl9tZXNzYWdlGAYgASgJEhYKDmNvc3RfbmFub3NfdXNkGAcgASgDEioKB2xhdGVuY3kYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CCAoGX3Njb3JlIk4KFUxpc3RSdW5SZXN1bHRzUmVxdWVzdBIOCgZydW5faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZwoWTGlzdFJ1blJlc3VsdHNSZXNwb25zZRI0CgdyZXN1bHRzGAEgAygLMiMuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuSXRlbVJlc3VsdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPgoSQ29tcGFyZVJ1bnNSZXF1ZXN0EhMKC2Jhc2VfcnVuX2lkGAEgASgJEhMKC2hlYWRfcnVuX2lkGAIgASgJIokBCg5BZ2dyZWdhdGVEZWx0YRINCgVtb2RlbBgBIAEoCRISCgp0YXNrX2NsYXNzGAIgASgJEhEKCWJhc2VfbWVhbhgDIAEoARIRCgloZWFkX21lYW4YBCABKAESDQoFZGVsdGEYBSABKAESDgoGY2lfbG93GAYgASgBEg8KB2NpX2hpZ2gYByABKAEiTgoTQ29tcGFyZVJ1bnNSZXNwb25zZRI3CgZkZWx0YXMYASADKAsyJy5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5BZ2dyZWdhdGVEZWx0YSKtAQoMUXVhbGl0eVNjb3JlEg0KBW1vZGVsGAEgASgJEhIKCnRhc2tfY2xhc3MYAiABKAkSEgoKbWVhbl9zY29yZRgDIAEoARIUCgxzYW1wbGVfY291bnQYBCABKAMSDgoGY2lfbG93GAUgASgBEg8KB2NpX2hpZ2gYBiABKAESLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIikKF0dldFF1YWxpdHlTY29yZXNSZXF1ZXN0Eg4KBm1vZGVscxgBIAMoCSJRChhHZXRRdWFsaXR5U2NvcmVzUmVzcG9uc2USNQoGc2NvcmVzGAEgAygLMiUuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuUXVhbGl0eVNjb3JlIuICCgdWZXJkaWN0EhEKCWNhbmRpZGF0ZRgBIAEoCRIRCglpbmN1bWJlbnQYAiABKAkSDQoFc3VpdGUYAyABKAkSOAoHb3V0Y29tZRgEIAEoDjInLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlZlcmRpY3RPdXRjb21lEhEKCXRvbGVyYW5jZRgFIAEoARJBChBjYW5kaWRhdGVfc2NvcmVzGAYgAygLMicuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuTW9kZWxBZ2dyZWdhdGUSQQoQaW5jdW1iZW50X3Njb3JlcxgHIAMoCzInLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLk1vZGVsQWdncmVnYXRlEg4KBnJlYXNvbhgIIAEoCRIOCgZydW5faWQYCSABKAkSLwoLY3JlYXRlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoEBChRWYWxpZGF0ZU1vZGVsUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhEKCWNhbmRpZGF0ZRgCIAEoCRIRCglpbmN1bWJlbnQYAyABKAkSDQoFc3VpdGUYBCABKAkSEQoJdG9sZXJhbmNlGAUgASgBEg0KBWxpbWl0GAYgASgFIkoKFVZhbGlkYXRlTW9kZWxSZXNwb25zZRIxCgd2ZXJkaWN0GAEgASgLMiAuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuVmVyZGljdCImChVHZXRNb2RlbFN0YXR1c1JlcXVlc3QSDQoFbW9kZWwYASABKAkiwAEKFkdldE1vZGVsU3RhdHVzUmVzcG9uc2USNAoGc3RhdHVzGAEgASgOMiQuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuTW9kZWxTdGF0dXMSOAoObGF0ZXN0X3ZlcmRpY3QYAiABKAsyIC5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5WZXJkaWN0EhkKEW9ubGluZV9tZWFuX3Njb3JlGAMgASgBEhsKE29ubGluZV9zYW1wbGVfY291bnQYBCABKAMikAIKFVN1Ym1pdEV4Y2hhbmdlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg8KB3RlYW1faWQYAiABKAkSLQoFbW9kZWwYAyABKAsyHi5zd2l0Y2h5YXJkLmNvbW1vbi52MS5Nb2RlbFJlZhI8Cg5jbGFzc2lmaWNhdGlvbhgEIAEoCzIkLnN3aXRjaHlhcmQuY29tbW9uLnYxLkNsYXNzaWZpY2F0aW9uEjMKCG1lc3NhZ2VzGAUgAygLMiEuc3dpdGNoeWFyZC5jb21tb24udjEuQ2hhdE1lc3NhZ2USMAoFcmVwbHkYBiABKAsyIS5zd2l0Y2h5YXJkLmNvbW1vbi52MS5DaGF0TWVzc2FnZSIqChZTdWJtaXRFeGNoYW5nZVJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgIKpsBCghSdW5TdGF0ZRIZChVSVU5fU1RBVEVfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVEVfUEVORElORxABEhUKEVJVTl9TVEFURV9SVU5OSU5HEAISFwoTUlVOX1NUQVRFX1NVQ0NFRURFRBADEhQKEFJVTl9TVEFURV9GQUlMRUQQBBIXChNSVU5fU1RBVEVfQ0FOQ0VMTEVEEAUqZQoOVmVyZGljdE91dGNvbWUSHwobVkVSRElDVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGAoUVkVSRElDVF9PVVRDT01FX1BBU1MQARIYChRWRVJESUNUX09VVENPTUVfRkFJTBACKnwKC01vZGVsU3RhdHVzEhwKGE1PREVMX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFk1PREVMX1NUQVRVU19WQUxJREFURUQQARIZChVNT0RFTF9TVEFUVVNfUkVKRUNURUQQAhIYChRNT0RFTF9TVEFUVVNfREVNT1RFRBADMsQIChBFdmFsdWF0b3JTZXJ2aWNlEmUKCkxpc3RTdWl0ZXMSKi5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5MaXN0U3VpdGVzUmVxdWVzdBorLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkxpc3RTdWl0ZXNSZXNwb25zZRJfCghTdGFydFJ1bhIoLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlN0YXJ0UnVuUmVxdWVzdBopLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlN0YXJ0UnVuUmVzcG9uc2USWQoGR2V0UnVuEiYuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuR2V0UnVuUmVxdWVzdBonLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkdldFJ1blJlc3BvbnNlEmEKCFdhdGNoUnVuEiguc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuV2F0Y2hSdW5SZXF1ZXN0Gikuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuV2F0Y2hSdW5SZXNwb25zZTABEnEKDkxpc3RSdW5SZXN1bHRzEi4uc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuTGlzdFJ1blJlc3VsdHNSZXF1ZXN0Gi8uc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuTGlzdFJ1blJlc3VsdHNSZXNwb25zZRJoCgtDb21wYXJlUnVucxIrLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkNvbXBhcmVSdW5zUmVxdWVzdBosLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkNvbXBhcmVSdW5zUmVzcG9uc2USdwoQR2V0UXVhbGl0eVNjb3JlcxIwLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkdldFF1YWxpdHlTY29yZXNSZXF1ZXN0GjEuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuR2V0UXVhbGl0eVNjb3Jlc1Jlc3BvbnNlEm4KDVZhbGlkYXRlTW9kZWwSLS5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5WYWxpZGF0ZU1vZGVsUmVxdWVzdBouLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlZhbGlkYXRlTW9kZWxSZXNwb25zZRJxCg5HZXRNb2RlbFN0YXR1cxIuLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkdldE1vZGVsU3RhdHVzUmVxdWVzdBovLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkdldE1vZGVsU3RhdHVzUmVzcG9uc2UScQoOU3VibWl0RXhjaGFuZ2USLi5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5TdWJtaXRFeGNoYW5nZVJlcXVlc3QaLy5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5TdWJtaXRFeGNoYW5nZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_switchyard_common_v1_chat, file_switchyard_common_v1_model, file_switchyard_common_v1_route]);
+  fileDesc("Cidzd2l0Y2h5YXJkL2V2YWx1YXRvci92MS9ldmFsdWF0b3IucHJvdG8SF3N3aXRjaHlhcmQuZXZhbHVhdG9yLnYxImAKBVN1aXRlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRISCgppdGVtX2NvdW50GAQgASgFEg8KB3Njb3JlcnMYBSADKAkiOgoRTGlzdFN1aXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiXQoSTGlzdFN1aXRlc1Jlc3BvbnNlEi4KBnN1aXRlcxgBIAMoCzIeLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlN1aXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKgAQoOTW9kZWxBZ2dyZWdhdGUSDQoFbW9kZWwYASABKAkSEgoKdGFza19jbGFzcxgCIAEoCRIOCgZzY29yZWQYAyABKAUSDgoGZXJyb3JzGAQgASgFEhIKCm1lYW5fc2NvcmUYBSABKAESDgoGY2lfbG93GAYgASgBEg8KB2NpX2hpZ2gYByABKAESFgoOY29zdF9uYW5vc191c2QYCCABKAMi6AIKA1J1bhIOCgZydW5faWQYASABKAkSDQoFc3VpdGUYAiABKAkSFQoNc3VpdGVfdmVyc2lvbhgDIAEoCRIOCgZtb2RlbHMYBCADKAkSMAoFc3RhdGUYBSABKA4yIS5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5SdW5TdGF0ZRINCgV0b3RhbBgGIAEoBRIRCgljb21wbGV0ZWQYByABKAUSOwoKYWdncmVnYXRlcxgIIAMoCzInLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLk1vZGVsQWdncmVnYXRlEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZXJyb3JfbWVzc2FnZRgLIAEoCRIUCgxjYW5jZWxsZWRfYnkYDCABKAkimQEKD1N0YXJ0UnVuUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEg0KBXN1aXRlGAIgASgJEg4KBm1vZGVscxgDIAMoCRITCgtjb25jdXJyZW5jeRgEIAEoBRIvCgxpdGVtX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFbGltaXQYBiABKAUiPQoQU3RhcnRSdW5SZXNwb25zZRIpCgNydW4YASABKAsyHC5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5SdW4iHwoNR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiOwoOR2V0UnVuUmVzcG9uc2USKQoDcnVuGAEgASgLMhwuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuUnVuIiEKD1dhdGNoUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiPQoQV2F0Y2hSdW5SZXNwb25zZRIpCgNydW4YASABKAsyHC5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5SdW4iIgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiPgoRQ2FuY2VsUnVuUmVzcG9uc2USKQoDcnVuGAEgASgLMhwuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuUnVuIs4BCgpJdGVtUmVzdWx0Eg8KB2l0ZW1faWQYASABKAkSDQoFbW9kZWwYAiABKAkSEgoKdGFza19jbGFzcxgDIAEoCRISCgVzY29yZRgEIAEoAUgAiAEBEhMKC2V4cGxhbmF0aW9uGAUgASgJEhUKDWVycm9yX21lc3NhZ2UYBiABKAkSFgoOY29zdF9uYW5vc191c2QYByABKAMSKgoHbGF0ZW5jeRgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIICgZfc2NvcmUiTgoVTGlzdFJ1blJlc3VsdHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJnChZMaXN0UnVuUmVzdWx0c1Jlc3BvbnNlEjQKB3Jlc3VsdHMYASADKAsyIy5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5JdGVtUmVzdWx0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI+ChJDb21wYXJlUnVuc1JlcXVlc3QSEwoLYmFzZV9ydW5faWQYASABKAkSEwoLaGVhZF9ydW5faWQYAiABKAkiiQEKDkFnZ3JlZ2F0ZURlbHRhEg0KBW1vZGVsGAEgASgJEhIKCnRhc2tfY2xhc3MYAiABKAkSEQoJYmFzZV9tZWFuGAMgASgBEhEKCWhlYWRfbWVhbhgEIAEoARINCgVkZWx0YRgFIAEoARIOCgZjaV9sb3cYBiABKAESDwoHY2lfaGlnaBgHIAEoASJOChNDb21wYXJlUnVuc1Jlc3BvbnNlEjcKBmRlbHRhcxgBIAMoCzInLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkFnZ3JlZ2F0ZURlbHRhIq0BCgxRdWFsaXR5U2NvcmUSDQoFbW9kZWwYASABKAkSEgoKdGFza19jbGFzcxgCIAEoCRISCgptZWFuX3Njb3JlGAMgASgBEhQKDHNhbXBsZV9jb3VudBgEIAEoAxIOCgZjaV9sb3cYBSABKAESDwoHY2lfaGlnaBgGIAEoARIvCgt1cGRhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiKQoXR2V0UXVhbGl0eVNjb3Jlc1JlcXVlc3QSDgoGbW9kZWxzGAEgAygJIlEKGEdldFF1YWxpdHlTY29yZXNSZXNwb25zZRI1CgZzY29yZXMYASADKAsyJS5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5RdWFsaXR5U2NvcmUi4gIKB1ZlcmRpY3QSEQoJY2FuZGlkYXRlGAEgASgJEhEKCWluY3VtYmVudBgCIAEoCRINCgVzdWl0ZRgDIAEoCRI4CgdvdXRjb21lGAQgASgOMicuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuVmVyZGljdE91dGNvbWUSEQoJdG9sZXJhbmNlGAUgASgBEkEKEGNhbmRpZGF0ZV9zY29yZXMYBiADKAsyJy5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5Nb2RlbEFnZ3JlZ2F0ZRJBChBpbmN1bWJlbnRfc2NvcmVzGAcgAygLMicuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuTW9kZWxBZ2dyZWdhdGUSDgoGcmVhc29uGAggASgJEg4KBnJ1bl9pZBgJIAEoCRIvCgtjcmVhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAigQEKFFZhbGlkYXRlTW9kZWxSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSEQoJY2FuZGlkYXRlGAIgASgJEhEKCWluY3VtYmVudBgDIAEoCRINCgVzdWl0ZRgEIAEoCRIRCgl0b2xlcmFuY2UYBSABKAESDQoFbGltaXQYBiABKAUiSgoVVmFsaWRhdGVNb2RlbFJlc3BvbnNlEjEKB3ZlcmRpY3QYASABKAsyIC5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5WZXJkaWN0IiYKFUdldE1vZGVsU3RhdHVzUmVxdWVzdBINCgVtb2RlbBgBIAEoCSLAAQoWR2V0TW9kZWxTdGF0dXNSZXNwb25zZRI0CgZzdGF0dXMYASABKA4yJC5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5Nb2RlbFN0YXR1cxI4Cg5sYXRlc3RfdmVyZGljdBgCIAEoCzIgLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlZlcmRpY3QSGQoRb25saW5lX21lYW5fc2NvcmUYAyABKAESGwoTb25saW5lX3NhbXBsZV9jb3VudBgEIAEoAyKQAgoVU3VibWl0RXhjaGFuZ2VSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDwoHdGVhbV9pZBgCIAEoCRItCgVtb2RlbBgDIAEoCzIeLnN3aXRjaHlhcmQuY29tbW9uLnYxLk1vZGVsUmVmEjwKDmNsYXNzaWZpY2F0aW9uGAQgASgLMiQuc3dpdGNoeWFyZC5jb21tb24udjEuQ2xhc3NpZmljYXRpb24SMwoIbWVzc2FnZXMYBSADKAsyIS5zd2l0Y2h5YXJkLmNvbW1vbi52MS5DaGF0TWVzc2FnZRIwCgVyZXBseRgGIAEoCzIhLnN3aXRjaHlhcmQuY29tbW9uLnYxLkNoYXRNZXNzYWdlIioKFlN1Ym1pdEV4Y2hhbmdlUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAgqmwEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFURV9QRU5ESU5HEAESFQoRUlVOX1NUQVRFX1JVTk5JTkcQAhIXChNSVU5fU1RBVEVfU1VDQ0VFREVEEAMSFAoQUlVOX1NUQVRFX0ZBSUxFRBAEEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBSplCg5WZXJkaWN0T3V0Y29tZRIfChtWRVJESUNUX09VVENPTUVfVU5TUEVDSUZJRUQQABIYChRWRVJESUNUX09VVENPTUVfUEFTUxABEhgKFFZFUkRJQ1RfT1VUQ09NRV9GQUlMEAIqfAoLTW9kZWxTdGF0dXMSHAoYTU9ERUxfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWTU9ERUxfU1RBVFVTX1ZBTElEQVRFRBABEhkKFU1PREVMX1NUQVRVU19SRUpFQ1RFRBACEhgKFE1PREVMX1NUQVRVU19ERU1PVEVEEAMyqAkKEEV2YWx1YXRvclNlcnZpY2USZQoKTGlzdFN1aXRlcxIqLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkxpc3RTdWl0ZXNSZXF1ZXN0Gisuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuTGlzdFN1aXRlc1Jlc3BvbnNlEl8KCFN0YXJ0UnVuEiguc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuU3RhcnRSdW5SZXF1ZXN0Gikuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuU3RhcnRSdW5SZXNwb25zZRJZCgZHZXRSdW4SJi5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5HZXRSdW5SZXF1ZXN0Gicuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuR2V0UnVuUmVzcG9uc2USYQoIV2F0Y2hSdW4SKC5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5XYXRjaFJ1blJlcXVlc3QaKS5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5XYXRjaFJ1blJlc3BvbnNlMAESYgoJQ2FuY2VsUnVuEikuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuQ2FuY2VsUnVuUmVxdWVzdBoqLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkNhbmNlbFJ1blJlc3BvbnNlEnEKDkxpc3RSdW5SZXN1bHRzEi4uc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuTGlzdFJ1blJlc3VsdHNSZXF1ZXN0Gi8uc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuTGlzdFJ1blJlc3VsdHNSZXNwb25zZRJoCgtDb21wYXJlUnVucxIrLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkNvbXBhcmVSdW5zUmVxdWVzdBosLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkNvbXBhcmVSdW5zUmVzcG9uc2USdwoQR2V0UXVhbGl0eVNjb3JlcxIwLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkdldFF1YWxpdHlTY29yZXNSZXF1ZXN0GjEuc3dpdGNoeWFyZC5ldmFsdWF0b3IudjEuR2V0UXVhbGl0eVNjb3Jlc1Jlc3BvbnNlEm4KDVZhbGlkYXRlTW9kZWwSLS5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5WYWxpZGF0ZU1vZGVsUmVxdWVzdBouLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLlZhbGlkYXRlTW9kZWxSZXNwb25zZRJxCg5HZXRNb2RlbFN0YXR1cxIuLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkdldE1vZGVsU3RhdHVzUmVxdWVzdBovLnN3aXRjaHlhcmQuZXZhbHVhdG9yLnYxLkdldE1vZGVsU3RhdHVzUmVzcG9uc2UScQoOU3VibWl0RXhjaGFuZ2USLi5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5TdWJtaXRFeGNoYW5nZVJlcXVlc3QaLy5zd2l0Y2h5YXJkLmV2YWx1YXRvci52MS5TdWJtaXRFeGNoYW5nZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_switchyard_common_v1_chat, file_switchyard_common_v1_model, file_switchyard_common_v1_route]);
 
 /**
  * Suite describes an evaluation suite.
@@ -277,6 +277,13 @@ export type Run = Message<"switchyard.evaluator.v1.Run"> & {
    * @generated from field: string error_message = 11;
    */
   errorMessage: string;
+
+  /**
+   * Key id of the caller that cancelled a CANCELLED run (end_time says when); empty otherwise or without authentication.
+   *
+   * @generated from field: string cancelled_by = 12;
+   */
+  cancelledBy: string;
 };
 
 /**
@@ -448,6 +455,48 @@ export const WatchRunResponseSchema: GenMessage<WatchRunResponse> = /*@__PURE__*
   messageDesc(file_switchyard_evaluator_v1_evaluator, 10);
 
 /**
+ * CancelRunRequest cancels a run.
+ *
+ * @generated from message switchyard.evaluator.v1.CancelRunRequest
+ */
+export type CancelRunRequest = Message<"switchyard.evaluator.v1.CancelRunRequest"> & {
+  /**
+   * The run id.
+   *
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+};
+
+/**
+ * Describes the message switchyard.evaluator.v1.CancelRunRequest.
+ * Use `create(CancelRunRequestSchema)` to create a new message.
+ */
+export const CancelRunRequestSchema: GenMessage<CancelRunRequest> = /*@__PURE__*/
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 11);
+
+/**
+ * CancelRunResponse is the cancelled run.
+ *
+ * @generated from message switchyard.evaluator.v1.CancelRunResponse
+ */
+export type CancelRunResponse = Message<"switchyard.evaluator.v1.CancelRunResponse"> & {
+  /**
+   * The run in state CANCELLED, with the counts and aggregates recorded before it was cancelled.
+   *
+   * @generated from field: switchyard.evaluator.v1.Run run = 1;
+   */
+  run?: Run | undefined;
+};
+
+/**
+ * Describes the message switchyard.evaluator.v1.CancelRunResponse.
+ * Use `create(CancelRunResponseSchema)` to create a new message.
+ */
+export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE__*/
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 12);
+
+/**
  * ItemResult is one item scored for one model.
  *
  * @generated from message switchyard.evaluator.v1.ItemResult
@@ -515,7 +564,7 @@ export type ItemResult = Message<"switchyard.evaluator.v1.ItemResult"> & {
  * Use `create(ItemResultSchema)` to create a new message.
  */
 export const ItemResultSchema: GenMessage<ItemResult> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 11);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 13);
 
 /**
  * ListRunResultsRequest lists item results.
@@ -550,7 +599,7 @@ export type ListRunResultsRequest = Message<"switchyard.evaluator.v1.ListRunResu
  * Use `create(ListRunResultsRequestSchema)` to create a new message.
  */
 export const ListRunResultsRequestSchema: GenMessage<ListRunResultsRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 12);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 14);
 
 /**
  * ListRunResultsResponse is one page of item results.
@@ -578,7 +627,7 @@ export type ListRunResultsResponse = Message<"switchyard.evaluator.v1.ListRunRes
  * Use `create(ListRunResultsResponseSchema)` to create a new message.
  */
 export const ListRunResultsResponseSchema: GenMessage<ListRunResultsResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 13);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 15);
 
 /**
  * CompareRunsRequest compares two runs.
@@ -606,7 +655,7 @@ export type CompareRunsRequest = Message<"switchyard.evaluator.v1.CompareRunsReq
  * Use `create(CompareRunsRequestSchema)` to create a new message.
  */
 export const CompareRunsRequestSchema: GenMessage<CompareRunsRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 14);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 16);
 
 /**
  * AggregateDelta is the difference between two aggregates.
@@ -669,7 +718,7 @@ export type AggregateDelta = Message<"switchyard.evaluator.v1.AggregateDelta"> &
  * Use `create(AggregateDeltaSchema)` to create a new message.
  */
 export const AggregateDeltaSchema: GenMessage<AggregateDelta> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 15);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 17);
 
 /**
  * CompareRunsResponse is the comparison.
@@ -690,7 +739,7 @@ export type CompareRunsResponse = Message<"switchyard.evaluator.v1.CompareRunsRe
  * Use `create(CompareRunsResponseSchema)` to create a new message.
  */
 export const CompareRunsResponseSchema: GenMessage<CompareRunsResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 16);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 18);
 
 /**
  * QualityScore is a model's measured quality on one task class.
@@ -753,7 +802,7 @@ export type QualityScore = Message<"switchyard.evaluator.v1.QualityScore"> & {
  * Use `create(QualityScoreSchema)` to create a new message.
  */
 export const QualityScoreSchema: GenMessage<QualityScore> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 17);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 19);
 
 /**
  * GetQualityScoresRequest reads quality scores.
@@ -774,7 +823,7 @@ export type GetQualityScoresRequest = Message<"switchyard.evaluator.v1.GetQualit
  * Use `create(GetQualityScoresRequestSchema)` to create a new message.
  */
 export const GetQualityScoresRequestSchema: GenMessage<GetQualityScoresRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 18);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 20);
 
 /**
  * GetQualityScoresResponse is the scores.
@@ -795,7 +844,7 @@ export type GetQualityScoresResponse = Message<"switchyard.evaluator.v1.GetQuali
  * Use `create(GetQualityScoresResponseSchema)` to create a new message.
  */
 export const GetQualityScoresResponseSchema: GenMessage<GetQualityScoresResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 19);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 21);
 
 /**
  * Verdict is the outcome of a validation with its evidence.
@@ -879,7 +928,7 @@ export type Verdict = Message<"switchyard.evaluator.v1.Verdict"> & {
  * Use `create(VerdictSchema)` to create a new message.
  */
 export const VerdictSchema: GenMessage<Verdict> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 20);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 22);
 
 /**
  * ValidateModelRequest asks for a verdict.
@@ -935,7 +984,7 @@ export type ValidateModelRequest = Message<"switchyard.evaluator.v1.ValidateMode
  * Use `create(ValidateModelRequestSchema)` to create a new message.
  */
 export const ValidateModelRequestSchema: GenMessage<ValidateModelRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 21);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 23);
 
 /**
  * ValidateModelResponse is the verdict.
@@ -956,7 +1005,7 @@ export type ValidateModelResponse = Message<"switchyard.evaluator.v1.ValidateMod
  * Use `create(ValidateModelResponseSchema)` to create a new message.
  */
 export const ValidateModelResponseSchema: GenMessage<ValidateModelResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 22);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 24);
 
 /**
  * GetModelStatusRequest reads a model's standing.
@@ -977,7 +1026,7 @@ export type GetModelStatusRequest = Message<"switchyard.evaluator.v1.GetModelSta
  * Use `create(GetModelStatusRequestSchema)` to create a new message.
  */
 export const GetModelStatusRequestSchema: GenMessage<GetModelStatusRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 23);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 25);
 
 /**
  * GetModelStatusResponse is the standing.
@@ -1019,7 +1068,7 @@ export type GetModelStatusResponse = Message<"switchyard.evaluator.v1.GetModelSt
  * Use `create(GetModelStatusResponseSchema)` to create a new message.
  */
 export const GetModelStatusResponseSchema: GenMessage<GetModelStatusResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 24);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 26);
 
 /**
  * SubmitExchangeRequest is one live exchange sampled by the router.
@@ -1075,7 +1124,7 @@ export type SubmitExchangeRequest = Message<"switchyard.evaluator.v1.SubmitExcha
  * Use `create(SubmitExchangeRequestSchema)` to create a new message.
  */
 export const SubmitExchangeRequestSchema: GenMessage<SubmitExchangeRequest> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 25);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 27);
 
 /**
  * SubmitExchangeResponse acknowledges a submission.
@@ -1096,7 +1145,7 @@ export type SubmitExchangeResponse = Message<"switchyard.evaluator.v1.SubmitExch
  * Use `create(SubmitExchangeResponseSchema)` to create a new message.
  */
 export const SubmitExchangeResponseSchema: GenMessage<SubmitExchangeResponse> = /*@__PURE__*/
-  messageDesc(file_switchyard_evaluator_v1_evaluator, 26);
+  messageDesc(file_switchyard_evaluator_v1_evaluator, 28);
 
 /**
  * RunState is a run's lifecycle state.
@@ -1140,7 +1189,7 @@ export enum RunState {
   FAILED = 4,
 
   /**
-   * Cancelled.
+   * Stopped by CancelRun; the results recorded before it stay readable, and it is never resumed.
    *
    * @generated from enum value: RUN_STATE_CANCELLED = 5;
    */
@@ -1274,6 +1323,17 @@ export const EvaluatorService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchRunRequestSchema;
     output: typeof WatchRunResponseSchema;
+  },
+  /**
+   * CancelRun stops a pending or running run: no new model calls start, calls in flight are aborted,
+   * and the results recorded so far stay readable. Idempotent on a cancelled run.
+   *
+   * @generated from rpc switchyard.evaluator.v1.EvaluatorService.CancelRun
+   */
+  cancelRun: {
+    methodKind: "unary";
+    input: typeof CancelRunRequestSchema;
+    output: typeof CancelRunResponseSchema;
   },
   /**
    * ListRunResults lists a run's per-item results (AIP-158 pagination).

@@ -5,7 +5,7 @@
 import type { CallOptions, ClientOptions } from "../../../../runtime/client";
 import { SwitchyardClient } from "../../../../runtime/client";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { CompareRunsRequestSchema, CompareRunsResponse, GetModelStatusRequestSchema, GetModelStatusResponse, GetQualityScoresRequestSchema, GetQualityScoresResponse, GetRunRequestSchema, GetRunResponse, ListRunResultsRequestSchema, ListRunResultsResponse, ListSuitesRequestSchema, ListSuitesResponse, StartRunRequestSchema, StartRunResponse, SubmitExchangeRequestSchema, SubmitExchangeResponse, ValidateModelRequestSchema, ValidateModelResponse, WatchRunRequestSchema, WatchRunResponse } from "@switchyard/contracts/gen/switchyard/evaluator/v1/evaluator_pb";
+import type { CancelRunRequestSchema, CancelRunResponse, CompareRunsRequestSchema, CompareRunsResponse, GetModelStatusRequestSchema, GetModelStatusResponse, GetQualityScoresRequestSchema, GetQualityScoresResponse, GetRunRequestSchema, GetRunResponse, ListRunResultsRequestSchema, ListRunResultsResponse, ListSuitesRequestSchema, ListSuitesResponse, StartRunRequestSchema, StartRunResponse, SubmitExchangeRequestSchema, SubmitExchangeResponse, ValidateModelRequestSchema, ValidateModelResponse, WatchRunRequestSchema, WatchRunResponse } from "@switchyard/contracts/gen/switchyard/evaluator/v1/evaluator_pb";
 import { EvaluatorService } from "@switchyard/contracts/gen/switchyard/evaluator/v1/evaluator_pb";
 import type { ServiceImplementation } from "../../../../runtime/server-context";
 
@@ -50,6 +50,16 @@ export class EvaluatorServiceClient extends SwitchyardClient {
    */
   watchRun(request: MessageInitShape<typeof WatchRunRequestSchema>, options?: CallOptions): AsyncIterable<WatchRunResponse> {
     return this.serverStream(EvaluatorService.method.watchRun, request, options);
+  }
+
+  /**
+   * CancelRun stops a pending or running run: no new model calls start, calls in flight are aborted,
+   * and the results recorded so far stay readable. Idempotent on a cancelled run.
+   *
+   * @generated from rpc switchyard.evaluator.v1.EvaluatorService.CancelRun
+   */
+  cancelRun(request: MessageInitShape<typeof CancelRunRequestSchema>, options?: CallOptions): Promise<CancelRunResponse> {
+    return this.unary(EvaluatorService.method.cancelRun, request, options);
   }
 
   /**
