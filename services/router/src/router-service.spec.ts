@@ -322,6 +322,25 @@ describe('router over real gRPC with fake adapters and billing', () => {
       expect(row?.record.outcome).toBe(billing.UsageOutcome.CANCELLED);
       expect(row?.record.usage?.inputTokens).toBeGreaterThan(0n);
     });
+    it('cancels the adapter call when the caller cancels a Generate while it waits', async () => {
+      f.cheapA.script.delayMs = 10_000;
+      const controller = new AbortController();
+      const pending = failure(f.client.generate(ask(EASY, { context: { requestId: 'cancelled-unary-1' } }), { signal: controller.signal }));
+      const adapterCall = async () => {
+        for (let i = 0; i < 200; i++) {
+          const call = f.cheapA.calls.find((c) => c.requestId === 'cancelled-unary-1');
+          if (call) return call;
+          await sleep(10);
+        }
+        throw new Error('the adapter never got the call');
+      };
+      const call = await adapterCall();
+      controller.abort();
+      expect((await pending).codeName).toBe('CANCELLED');
+      // The attempt's own deadline (the fixture's 2 s first-byte timeout) would end it too, but only later.
+      for (let i = 0; i < 100 && call.outcome === undefined; i++) await sleep(10);
+      expect(call.outcome).toBe('CANCELLED');
+    });
   });
 
   describe('request ids: a retry is not served or billed twice (AIP-155)', () => {
