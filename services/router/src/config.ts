@@ -124,6 +124,12 @@ export const routerConfigSchema = z.object({
       lingerMs: z.number().int().nonnegative().default(20),
       /** After a batch smaller than batchSize, how long the shipper waits before reading the next, ms (batches grow with load). */
       partialLingerMs: z.number().int().nonnegative().default(10),
+      /**
+       * 0: the reply waits for the usage record's fdatasync (group commit). > 0: it waits for the write only,
+       * and the outbox is fdatasync'd this often, ms — a kernel crash or power loss may then lose up to this
+       * much usage (a killed router loses nothing: the page cache outlives it). See docs/router.md.
+       */
+      syncIntervalMs: z.number().int().nonnegative().max(10_000).default(0),
       /** Segment size before rolling over to a new file, bytes. */
       segmentBytes: z.number().int().min(4096).default(8 * 1024 * 1024),
       /** First and largest retry delay of a failed delivery, ms. */

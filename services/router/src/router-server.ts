@@ -69,7 +69,7 @@ export async function startRouter(config: RouterConfig, options: StartRouterOpti
   });
   const keys = createApiKeyStore({ file: config.keyFile });
 
-  const outbox = await openUsageOutbox({ dir: config.outbox.dir, segmentBytes: config.outbox.segmentBytes, logger });
+  const outbox = await openUsageOutbox({ dir: config.outbox.dir, segmentBytes: config.outbox.segmentBytes, syncIntervalMs: config.outbox.syncIntervalMs, logger });
   const stopObservingOutbox = options.metrics?.observeOutboxDepth(() => outbox.stats().backlog);
   const billingClient = createBillingClient(config.billing.address, { apiKey: config.billing.apiKey, ...clientConnectionOptions(config.billing.tls) });
   const shipper = createUsageShipper({

@@ -115,6 +115,37 @@ describe('usage outbox', () => {
     await outbox.close();
   });
 
+  it('with syncIntervalMs, appends resolve once written; fdatasync runs in the background and on close', async () => {
+    const outbox = await openUsageOutbox({ dir, syncIntervalMs: 60_000 });
+    await Promise.all([1, 2, 3].map((i) => outbox.append(record(i))));
+    // Resolved without an fdatasync (the interval has not come round), yet readable and in the file:
+    // what a killed process leaves behind (the page cache outlives it) holds every record.
+    expect(outbox.stats()).toMatchObject({ appended: 3, fsyncs: 0 });
+    expect(await readAll(outbox)).toEqual(['req-1', 'req-2', 'req-3']);
+    const crashed = snapshotOf(dir);
+    try {
+      const survivor = await openUsageOutbox({ dir: crashed });
+      expect(await readAll(survivor)).toEqual(['req-1', 'req-2', 'req-3']);
+      await survivor.close();
+    } finally {
+      rmSync(crashed, { recursive: true, force: true });
+    }
+    await outbox.close();
+    expect(outbox.stats().fsyncs).toBe(1);
+  });
+
+  it('with syncIntervalMs, fdatasyncs written records every interval', async () => {
+    const outbox = await openUsageOutbox({ dir, syncIntervalMs: 20 });
+    await outbox.append(record(1));
+    for (let waited = 0; outbox.stats().fsyncs === 0 && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(outbox.stats().fsyncs).toBe(1);
+    // Nothing new written: the timer does not sync again.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(outbox.stats().fsyncs).toBe(1);
+    await outbox.close();
+    expect(outbox.stats().fsyncs).toBe(1);
+  });
+
   it('belongs to one process at a time, and takes over a lock its dead owner left', async () => {
     const outbox = await openUsageOutbox({ dir });
     const other = { pid: process.ppid };

@@ -8,10 +8,12 @@
  *   dead-letter.jsonl      rows billing rejected for good (never retried), for an operator
  *   LOCK                   the owning process's pid: one router per outbox directory
  *
- * `append` resolves only after the record's bytes are fdatasync'd, so a response that waited for it
- * survives a crash (SIGKILL, power loss with honest disks). Group commit: while one fsync runs, new
+ * By default `append` resolves only after the record's bytes are fdatasync'd, so a response that waited
+ * for it survives a crash (SIGKILL, power loss with honest disks). Group commit: while one fsync runs, new
  * records queue up and share the next write + fsync, so throughput grows with concurrency instead of
- * being capped at 1/fsync-latency. On open, a torn tail (a record cut by a crash) is truncated, and
+ * being capped at 1/fsync-latency. With `syncIntervalMs` > 0, `append` resolves once the bytes are
+ * written (in the page cache: they survive the process being killed) and a background fdatasync runs
+ * every `syncIntervalMs`: a kernel crash or power loss can then lose up to that much usage. On open, a torn tail (a record cut by a crash) is truncated, and
  * every record after the acknowledged offset is delivered again; billing's idempotency on request id
  * makes the redelivery harmless.
  *
@@ -69,6 +71,12 @@ export interface UsageOutboxOptions {
   dir: string;
   /** Roll over to a new segment file after this many bytes; default 8 MiB. */
   segmentBytes?: number;
+  /**
+   * 0 (default): every append is fdatasync'd before it resolves. > 0: appends resolve once written and
+   * the segment is fdatasync'd in the background this often, ms — less latency per request, and up to
+   * this much usage lost if the machine (not just the process) goes down.
+   */
+  syncIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -76,7 +84,7 @@ export interface UsageOutboxOptions {
 export interface UsageOutbox {
   /**
    * Appends a record, with the W3C traceparent of the request that produced it (billing links its
-   * ingest span to it); resolves once it is on disk (fdatasync'd).
+   * ingest span to it); resolves once it is on disk (fdatasync'd), or written when `syncIntervalMs` > 0.
    */
   append(record: billing.UsageRecord, traceparent?: string): Promise<void>;
   /** Up to `maxRecords` unacknowledged durable records after `from` (default: the acknowledged offset). */
@@ -302,7 +310,29 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
   };
   const ackFile = createAckFile(dir, deleteDeliveredSegments, logger);
 
+  // Periodic sync (syncIntervalMs > 0): written bytes not yet fdatasync'd, and the sync in flight.
+  const syncIntervalMs = options.syncIntervalMs ?? 0;
+  let unsynced = false;
+  let syncing: Promise<void> | undefined;
+  /** fdatasyncs the active segment if it has unsynced bytes; one at a time. */
+  const syncActive = (): Promise<void> => {
+    if (syncing) return syncing.then(syncActive);
+    if (!unsynced) return Promise.resolve();
+    unsynced = false;
+    syncing = active
+      .datasync()
+      .then(() => void counters.fsyncs++)
+      .catch((error: unknown) => {
+        unsynced = true;
+        logger?.error({ err: (error as Error).message }, 'outbox background fdatasync failed; retrying at the next interval');
+      })
+      .finally(() => (syncing = undefined));
+    return syncing;
+  };
+  const syncTimer = syncIntervalMs > 0 ? setInterval(() => void syncActive(), syncIntervalMs).unref() : undefined;
+
   const rotate = async () => {
+    await syncActive();
     await active.close();
     closedEnds.set(activeSeq, activeSize);
     activeSeq++;
@@ -328,8 +358,12 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       try {
         if (activeSize > 0 && activeSize + buffer.length > segmentBytes) await rotate();
         await writeAll(buffer);
-        await active.datasync();
-        counters.fsyncs++;
+        if (syncIntervalMs > 0) {
+          unsynced = true;
+        } else {
+          await active.datasync();
+          counters.fsyncs++;
+        }
         activeSize += buffer.length;
         counters.appended += group.length;
         backlog += group.length;
@@ -442,6 +476,8 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
     async close() {
       closed = true;
       while (flushing) await flushing;
+      if (syncTimer) clearInterval(syncTimer);
+      await syncActive();
       await active.close();
       // Keep an empty active segment from piling up across restarts.
       if (activeSize === 0 && statSync(join(dir, segmentName(activeSeq))).size === 0) {
