@@ -282,6 +282,29 @@ describe('router over real gRPC with fake adapters and billing', () => {
       expect(f.billing.state.ledger.get('stream-1')?.cost.nanosUsd).toBe(finalEvent?.cost?.nanosUsd);
     });
 
+    it('announces the route, rule, trace id and request id as response headers before the first delta', async () => {
+      const announced: Record<string, string> = {};
+      let deltasBeforeHeaders = 0;
+      let final: { route?: common.RouteDecision; requestId: string } | undefined;
+      const events = f.client.streamGenerate(ask(HARD, { context: { requestId: 'announced-1' } }), {
+        onHeader: (metadata) => {
+          for (const key of ['x-switchyard-route', 'x-switchyard-route-rule', 'x-switchyard-trace-id', 'x-switchyard-request-id']) {
+            const value = metadata.get(key)[0];
+            if (value !== undefined) announced[key] = String(value);
+          }
+        },
+      });
+      for await (const event of events) {
+        if (event.event.case === 'delta' && Object.keys(announced).length === 0) deltasBeforeHeaders++;
+        if (event.event.case === 'final') final = event.event.value;
+      }
+      expect(deltasBeforeHeaders).toBe(0);
+      expect(announced['x-switchyard-route']).toBe(`${final?.route?.chosen?.provider}/${final?.route?.chosen?.model}`);
+      expect(announced['x-switchyard-route-rule']).toBe(final?.route?.rule);
+      expect(announced['x-switchyard-request-id']).toBe('announced-1');
+      expect(announced['x-switchyard-trace-id']).toMatch(/^[0-9a-f]{32}$/);
+    });
+
     it('falls back before the first token, but not after it', async () => {
       f.cheapA.script.failures = [{ code: status.UNAVAILABLE, times: 1 }];
       let route: common.RouteDecision | undefined;

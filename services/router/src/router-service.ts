@@ -569,6 +569,8 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
 
     // Phase 2: relay. After the first event there is no silent fallback.
     const { candidate, controller, iterator } = committed;
+    // Announced as response headers with the first event, so an HTTP front door can send them before the body.
+    announceRoute(context, candidate.ref, p);
     // Only a sampled stream keeps its reply text, for the evaluator.
     const sample = sampler?.shouldSample(p.teamPolicy.onlineSampleRate) ? { text: '', toolCalls: new Map<number, { id: string; name: string; argumentsJson: string }>() } : undefined;
     try {
@@ -950,4 +952,16 @@ function decodePageToken(token: string, total: number): number {
   const offset = match ? Number(match[1]) : NaN;
   if (!Number.isSafeInteger(offset) || offset > total) throw invalidArgument('page_token', 'is not a token from a previous ListModels call');
   return offset;
+}
+
+/**
+ * Sets a committed stream's route, rule, trace id and request id as `x-switchyard-*` response headers
+ * (sent with its first event): a stream's last event carries them too, but callers such as the HTTP
+ * edge must send their own headers before the body.
+ */
+function announceRoute(context: ServerCallContext, chosen: { provider: string; model: string }, p: { decision: { rule?: string }; traceId: string; requestId: string }): void {
+  context.setHeader('x-switchyard-route', `${chosen.provider}/${chosen.model}`);
+  if (p.decision.rule) context.setHeader('x-switchyard-route-rule', p.decision.rule);
+  context.setHeader('x-switchyard-trace-id', p.traceId);
+  context.setHeader('x-switchyard-request-id', p.requestId);
 }
