@@ -20,6 +20,14 @@ describe('stack discovery', () => {
     expect(resolveConnection('router', { address: 'flag:1', apiKey: 'k' }, { SWITCHYARD_ROUTER: 'env:1' })).toEqual({ address: 'flag:1', apiKey: 'k' });
   });
 
+  it('reads the stack file from SWITCHYARD_STACK_DIR when set, as npm start writes it there', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'stack-dir-'));
+    writeFileSync(join(stateDir, 'stack.json'), JSON.stringify({ router: '127.0.0.3:50051', demoApiKey: 'from-dir' }));
+    process.chdir(mkdtempSync(join(tmpdir(), 'elsewhere-')));
+    expect(resolveConnection('router', {}, { SWITCHYARD_STACK_DIR: stateDir })).toEqual({ address: '127.0.0.3:50051', apiKey: 'from-dir' });
+    expect(() => resolveConnection('router', {}, { SWITCHYARD_STACK_DIR: join(stateDir, 'missing') })).toThrow(CliError);
+  });
+
   it('explains how to get an address when there is none', () => {
     process.chdir(mkdtempSync(join(tmpdir(), 'nostack-')));
     expect(() => resolveConnection('evaluator', {}, {})).toThrow(CliError);

@@ -12,8 +12,15 @@ export interface StackFile {
   adminApiKey?: string;
 }
 
-/** Finds `.switchyard/stack.json` in `from` or a parent folder. */
-export function findStackFile(from = process.cwd()): { path: string; stack: StackFile } | undefined {
+/**
+ * Finds the local stack's file: `$SWITCHYARD_STACK_DIR/stack.json` when that variable is set (as `npm start`
+ * honours it), else `.switchyard/stack.json` in `from` or a parent folder.
+ */
+export function findStackFile(from = process.cwd(), env: Record<string, string | undefined> = process.env): { path: string; stack: StackFile } | undefined {
+  if (env.SWITCHYARD_STACK_DIR) {
+    const path = resolve(env.SWITCHYARD_STACK_DIR, 'stack.json');
+    return existsSync(path) ? { path, stack: JSON.parse(readFileSync(path, 'utf8')) as StackFile } : undefined;
+  }
   let dir = resolve(from);
   for (;;) {
     const path = join(dir, '.switchyard', 'stack.json');
@@ -44,7 +51,7 @@ export function resolveConnection(
   flags: { address?: string; apiKey?: string; admin?: boolean },
   env: Record<string, string | undefined> = process.env,
 ): Connection {
-  const stack = findStackFile()?.stack;
+  const stack = findStackFile(process.cwd(), env)?.stack;
   const address = flags.address ?? env[`SWITCHYARD_${service.toUpperCase()}`] ?? stack?.[service];
   if (!address) {
     throw new CliError(

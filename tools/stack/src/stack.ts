@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { adapterPlans, billingPlan, corePlans, evaluatorPlan, stackPolicy, toYaml, type ServicePlan } from './stack-config';
 import { startServiceProcess, type ServiceProcess } from './service-process';
 import { ensureStackKeys } from './stack-keys';
@@ -141,7 +141,7 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
         upstreams.replay ? '  GSM8K prompts replay recorded real answers of gpt-4-1106-preview and mixtral-8x7b-instruct.' : '',
         '',
         `Demo API key (team "demo"): ${keys.demo}`,
-        'Endpoints and keys: .switchyard/stack.json (the CLI reads it).',
+        `Endpoints and keys: ${stackFileLabel(repoRoot, stateDir)} (the CLI reads it).`,
         '',
         'Try:',
         '  npx switchyard chat "What is the capital of Portugal?"',
@@ -156,4 +156,12 @@ export async function runStack(options: StackOptions): Promise<RunningStack> {
     await stop();
     throw error;
   }
+}
+
+/** Where stack.json is, as the banner shows it: relative to the repository when inside it. */
+function stackFileLabel(repoRoot: string, stateDir: string): string {
+  const file = join(stateDir, 'stack.json');
+  const shown = relative(repoRoot, file);
+  if (shown.startsWith('..') || isAbsolute(shown)) return `${file} (set SWITCHYARD_STACK_DIR=${stateDir} for the CLI)`;
+  return shown;
 }
