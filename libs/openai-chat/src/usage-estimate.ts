@@ -13,7 +13,7 @@ export function estimateChatUsage(request: ChatCompletionRequest, outputText: st
   if (request.tools && request.tools.length > 0) {
     prompt += estimateTokens(JSON.stringify(request.tools.map((tool) => tool.function))) + 8;
   }
-  return { inputTokens: BigInt(prompt), outputTokens: BigInt(estimateTokens(outputText)), cachedInputTokens: 0n, reasoningTokens: 0n };
+  return { inputTokens: BigInt(prompt), outputTokens: BigInt(estimateTokens(outputText)), cachedInputTokens: 0n, reasoningTokens: 0n, cacheWriteInputTokens: 0n };
 }
 
 function messageText(message: ChatMessageParam): string {

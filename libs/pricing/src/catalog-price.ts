@@ -43,8 +43,15 @@ export interface CatalogPrice {
   inputNanosPerMtok: bigint;
   /** Output tokens (reasoning included), nano-USD per million tokens. */
   outputNanosPerMtok: bigint;
-  /** Cached input tokens, nano-USD per million tokens. */
+  /** Cached input tokens (prompt-cache reads), nano-USD per million tokens. */
   cachedInputNanosPerMtok: bigint;
+  /**
+   * Prompt tokens written to the provider's prompt cache, nano-USD per million tokens (Anthropic:
+   * 1.25× input for the 5-minute cache). Undefined means the input price: a model without billed
+   * cache writes never reports such tokens, and a price recorded before this field existed billed
+   * them as input.
+   */
+  cacheWriteInputNanosPerMtok?: bigint;
   /** Self-hosted capacity, nano-USD per deployment-hour (0 for pay-per-token APIs). */
   capacityNanosPerHour: bigint;
   /** Expected tokens a deployment serves per hour, for amortized cost estimates (self-hosted only). */

@@ -2,6 +2,7 @@ import { amortizedCapacityNanosPerMtok, computeCost, estimateCostWithCapacity } 
 import { defaultPriceCatalog } from './price-catalog';
 
 const gpt4oMini = { inputNanosPerMtok: 150_000_000n, outputNanosPerMtok: 600_000_000n, cachedInputNanosPerMtok: 75_000_000n };
+const sonnet = { inputNanosPerMtok: 3_000_000_000n, outputNanosPerMtok: 15_000_000_000n, cachedInputNanosPerMtok: 300_000_000n, cacheWriteInputNanosPerMtok: 3_750_000_000n };
 
 describe('computeCost', () => {
   it.each([
@@ -19,6 +20,16 @@ describe('computeCost', () => {
     ['above half rounds up', { inputTokens: 1_500_001n, outputTokens: 0n }, { inputNanosPerMtok: 1n, outputNanosPerMtok: 0n, cachedInputNanosPerMtok: 0n }, 2n],
     // rounding happens once on the sum: 0.3 + 0.3 = 0.6 → 1 (per-class rounding would give 0)
     ['rounds once, on the sum', { inputTokens: 300_000n, outputTokens: 300_000n }, { inputNanosPerMtok: 1n, outputNanosPerMtok: 1n, cachedInputNanosPerMtok: 0n }, 1n],
+    // claude-sonnet-4-5: 1,000 cache writes × $3.75 = 3,750,000 nano (not 3,000,000 at the input price)
+    ['cache writes at their own price', { inputTokens: 0n, outputTokens: 0n, cacheWriteInputTokens: 1000n }, sonnet, 3_750_000n],
+    // 10 in × $3 + 2,000 writes × $3.75 + 5,000 reads × $0.30 + 100 out × $15 = 30,000 + 7,500,000 + 1,500,000 + 1,500,000
+    ['all four classes summed exactly', { inputTokens: 10n, outputTokens: 100n, cachedInputTokens: 5000n, cacheWriteInputTokens: 2000n }, sonnet, 10_530_000n],
+    // no cache-write price: cache writes cost the input price (150 nano per token)
+    ['a missing cache-write price means the input price', { inputTokens: 0n, outputTokens: 0n, cacheWriteInputTokens: 2n }, gpt4oMini, 300n],
+    // an explicit 0 is a real price (free), not "missing"
+    ['a zero cache-write price is free', { inputTokens: 0n, outputTokens: 0n, cacheWriteInputTokens: 2n }, { ...gpt4oMini, cacheWriteInputNanosPerMtok: 0n }, 0n],
+    // one rounding on the sum: 0.25 (input) + 0.4 (writes at 2 nano/Mtok) = 0.65 → 1 (per class: 0 + 0)
+    ['cache writes join the single rounding', { inputTokens: 250_000n, outputTokens: 0n, cacheWriteInputTokens: 200_000n }, { inputNanosPerMtok: 1n, outputNanosPerMtok: 0n, cachedInputNanosPerMtok: 0n, cacheWriteInputNanosPerMtok: 2n }, 1n],
     ['numbers are accepted', { inputTokens: 2, outputTokens: 3, cachedInputTokens: 0 }, gpt4oMini, 2_100n],
     // claude-opus-4-1: 10k in × $15 + 2k out × $75 = 0.15 + 0.15 = $0.30
     ['opus example', { inputTokens: 10_000n, outputTokens: 2_000n }, { inputNanosPerMtok: 15_000_000_000n, outputNanosPerMtok: 75_000_000_000n, cachedInputNanosPerMtok: 1_500_000_000n }, 300_000_000n],
@@ -32,6 +43,7 @@ describe('computeCost', () => {
     ['negative input', { inputTokens: -1n, outputTokens: 0n }, /inputTokens must not be negative/],
     ['fractional output', { inputTokens: 0, outputTokens: 1.5 }, /outputTokens must be an integer/],
     ['negative cached', { inputTokens: 0n, outputTokens: 0n, cachedInputTokens: -5n }, /cachedInputTokens must not be negative/],
+    ['negative cache writes', { inputTokens: 0n, outputTokens: 0n, cacheWriteInputTokens: -1n }, /cacheWriteInputTokens must not be negative/],
   ])('refuses %s', (_name, tokens, message) => {
     expect(() => computeCost(tokens, gpt4oMini)).toThrow(message);
   });
@@ -41,6 +53,12 @@ describe('computeCost', () => {
     expect(price).toBeDefined();
     // 1,234 in × $2.50 + 567 out × $10 + 100 cached × $1.25 = 3,085,000 + 5,670,000 + 125,000 nano
     expect(computeCost({ inputTokens: 1234n, outputTokens: 567n, cachedInputTokens: 100n }, price!)).toBe(8_880_000n);
+  });
+
+  it('prices Anthropic cache writes at 1.25× input from the shipped catalog', () => {
+    const opus = defaultPriceCatalog().priceAt({ provider: 'anthropic', model: 'claude-opus-4-1' }, new Date('2026-01-01T00:00:00Z'))!;
+    // 4,000 writes × $18.75 + 100 in × $15 = 75,000,000 + 1,500,000 nano
+    expect(computeCost({ inputTokens: 100n, outputTokens: 0n, cacheWriteInputTokens: 4000n }, opus)).toBe(76_500_000n);
   });
 });
 

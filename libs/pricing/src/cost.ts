@@ -8,10 +8,17 @@ export interface TokenCounts {
   outputTokens: bigint | number;
   /** Prompt tokens served from the provider's cache. */
   cachedInputTokens?: bigint | number;
+  /** Prompt tokens written to the provider's cache (priced at the cache-write price). */
+  cacheWriteInputTokens?: bigint | number;
 }
 
 /** The per-token prices computeCost needs. */
-export type TokenPrices = Pick<CatalogPrice, 'inputNanosPerMtok' | 'outputNanosPerMtok' | 'cachedInputNanosPerMtok'>;
+export type TokenPrices = Pick<CatalogPrice, 'inputNanosPerMtok' | 'outputNanosPerMtok' | 'cachedInputNanosPerMtok' | 'cacheWriteInputNanosPerMtok'>;
+
+/** The cache-write price of a price: its own when set, otherwise the input price (see CatalogPrice). */
+export function cacheWriteNanosPerMtok(price: TokenPrices): bigint {
+  return price.cacheWriteInputNanosPerMtok ?? price.inputNanosPerMtok;
+}
 
 const MILLION = 1_000_000n;
 const HALF_MILLION = 500_000n;
@@ -36,7 +43,8 @@ export function computeCost(tokens: TokenCounts, price: TokenPrices): bigint {
   const scaled =
     tokenCount('inputTokens', tokens.inputTokens) * price.inputNanosPerMtok +
     tokenCount('outputTokens', tokens.outputTokens) * price.outputNanosPerMtok +
-    tokenCount('cachedInputTokens', tokens.cachedInputTokens) * price.cachedInputNanosPerMtok;
+    tokenCount('cachedInputTokens', tokens.cachedInputTokens) * price.cachedInputNanosPerMtok +
+    tokenCount('cacheWriteInputTokens', tokens.cacheWriteInputTokens) * cacheWriteNanosPerMtok(price);
   return (scaled + HALF_MILLION) / MILLION;
 }
 
@@ -62,5 +70,6 @@ export function estimateCostWithCapacity(tokens: TokenCounts, price: CatalogPric
     inputNanosPerMtok: price.inputNanosPerMtok + capacity,
     outputNanosPerMtok: price.outputNanosPerMtok + capacity,
     cachedInputNanosPerMtok: price.cachedInputNanosPerMtok + capacity,
+    cacheWriteInputNanosPerMtok: cacheWriteNanosPerMtok(price) + capacity,
   });
 }

@@ -18,6 +18,6 @@ export {
   type PriceCatalogOptions,
 } from './price-catalog';
 export { findEffectiveRangeViolations, type EffectiveRange, type EffectiveRangeViolation } from './effective-ranges';
-export { amortizedCapacityNanosPerMtok, computeCost, estimateCostWithCapacity, type TokenCounts, type TokenPrices } from './cost';
+export { amortizedCapacityNanosPerMtok, cacheWriteNanosPerMtok, computeCost, estimateCostWithCapacity, type TokenCounts, type TokenPrices } from './cost';
 export { attributeCapacity } from './capacity-attribution';
 export { formatNanosAsUsd, NANOS_PER_USD, parseUsdToNanos } from './usd-amount';

@@ -48,6 +48,22 @@ describe('defaultPriceCatalog', () => {
     expect(entry!.source).toMatch(/^https:\/\//);
   });
 
+  it.each([
+    // [model, cache-write $/M = 1.25 × input, Anthropic's 5-minute cache]
+    ['claude-opus-4-1', '18.75'],
+    ['claude-sonnet-4-5', '3.75'],
+    ['claude-haiku-4-5', '1.25'],
+    ['claude-3-5-haiku', '1.00'],
+  ])('anthropic/%s prices cache writes at 1.25× input', (model, cacheWrite) => {
+    const entry = catalog.priceAt({ provider: 'anthropic', model }, now)!;
+    expect(entry.cacheWriteInputNanosPerMtok).toBe(parseUsdToNanos(cacheWrite));
+    expect(entry.cacheWriteInputNanosPerMtok! * 4n).toBe(entry.inputNanosPerMtok * 5n);
+  });
+
+  it('leaves the cache-write price unset for models without billed cache writes', () => {
+    expect(catalog.priceAt({ provider: 'openai', model: 'gpt-4o' }, now)?.cacheWriteInputNanosPerMtok).toBeUndefined();
+  });
+
   it('keeps gpt-4o price history by effective date', () => {
     const ref = { provider: 'openai', model: 'gpt-4o' };
     expect(catalog.priceAt(ref, at('2024-06-01T00:00:00Z'))?.inputNanosPerMtok).toBe(5_000_000_000n);
@@ -104,6 +120,8 @@ describe('createPriceCatalog', () => {
     ['a gap', [price({ effectiveUntil: at('2025-02-01T00:00:00Z') }), price({ effectiveFrom: at('2025-03-01T00:00:00Z') })], /entries\[1\]\.effectiveFrom: .*gap/],
     ['a negative price', [price({ outputNanosPerMtok: -1n })], /entries\[0\]\.outputNanosPerMtok out of range/],
     ['an absurd price', [price({ inputNanosPerMtok: 10n ** 15n })], /entries\[0\]\.inputNanosPerMtok out of range/],
+    ['a negative cache-write price', [price({ cacheWriteInputNanosPerMtok: -1n })], /entries\[0\]\.cacheWriteInputNanosPerMtok out of range/],
+    ['an absurd cache-write price', [price({ cacheWriteInputNanosPerMtok: 10n ** 15n })], /entries\[0\]\.cacheWriteInputNanosPerMtok out of range/],
     ['a missing version', [price({ version: '' })], /entries\[0\]\.version must be set/],
   ])('refuses %s', (_name, entries, message) => {
     expect(() => createPriceCatalog(entries)).toThrow(PriceCatalogError);
@@ -126,11 +144,18 @@ describe('parsePriceCatalogFile', () => {
   it('converts USD strings to nano-USD exactly', () => {
     const catalog = parsePriceCatalogFile({ catalogVersion: 'x', entries: [entry] });
     expect(catalog.entries()[0]).toMatchObject({ inputNanosPerMtok: 150_000_000n, outputNanosPerMtok: 600_000_000n, cachedInputNanosPerMtok: 75_000_000n, capacityNanosPerHour: 0n });
+    expect(catalog.entries()[0].cacheWriteInputNanosPerMtok).toBeUndefined();
+  });
+
+  it('reads an optional cache-write price', () => {
+    const catalog = parsePriceCatalogFile({ catalogVersion: 'x', entries: [{ ...entry, cacheWriteInputUsdPerMtok: '0.1875' }] });
+    expect(catalog.entries()[0].cacheWriteInputNanosPerMtok).toBe(187_500_000n);
   });
 
   it.each([
     ['a float-looking price with too many decimals', { ...entry, inputUsdPerMtok: '0.0000000001' }],
     ['a negative price', { ...entry, inputUsdPerMtok: '-1' }],
+    ['a negative cache-write price', { ...entry, cacheWriteInputUsdPerMtok: '-1' }],
     ['a number instead of a string', { ...entry, inputUsdPerMtok: 0.15 }],
     ['a bad date', { ...entry, effectiveFrom: 'yesterday' }],
   ])('refuses %s', (_name, bad) => {

@@ -55,6 +55,10 @@ export function createPriceCatalog(entries: readonly CatalogPrice[], options: Pr
     for (const field of ['inputNanosPerMtok', 'outputNanosPerMtok', 'cachedInputNanosPerMtok'] as const) {
       if (entry[field] < 0n || entry[field] > MAX_NANOS_PER_MTOK) amountProblems.push(`entries[${index}].${field} out of range: ${entry[field]}`);
     }
+    const cacheWrite = entry.cacheWriteInputNanosPerMtok;
+    if (cacheWrite !== undefined && (cacheWrite < 0n || cacheWrite > MAX_NANOS_PER_MTOK)) {
+      amountProblems.push(`entries[${index}].cacheWriteInputNanosPerMtok out of range: ${cacheWrite}`);
+    }
     if (entry.capacityNanosPerHour < 0n || entry.capacityNanosPerHour > MAX_CAPACITY_NANOS_PER_HOUR) {
       amountProblems.push(`entries[${index}].capacityNanosPerHour out of range: ${entry.capacityNanosPerHour}`);
     }
@@ -125,6 +129,8 @@ const entrySchema = z.object({
   inputUsdPerMtok: usd,
   outputUsdPerMtok: usd,
   cachedInputUsdPerMtok: usd,
+  /** Absent for models without billed prompt-cache writes: they are priced at inputUsdPerMtok. */
+  cacheWriteInputUsdPerMtok: usd.optional(),
   capacityUsdPerHour: usd.optional(),
   capacityTokensPerHour: z.number().int().positive().optional(),
   selfHosted: z.boolean().optional(),
@@ -153,6 +159,7 @@ export function parsePriceCatalogFile(data: unknown): PriceCatalog {
       inputNanosPerMtok: parseUsdToNanos(entry.inputUsdPerMtok),
       outputNanosPerMtok: parseUsdToNanos(entry.outputUsdPerMtok),
       cachedInputNanosPerMtok: parseUsdToNanos(entry.cachedInputUsdPerMtok),
+      cacheWriteInputNanosPerMtok: entry.cacheWriteInputUsdPerMtok === undefined ? undefined : parseUsdToNanos(entry.cacheWriteInputUsdPerMtok),
       capacityNanosPerHour: entry.capacityUsdPerHour ? parseUsdToNanos(entry.capacityUsdPerHour) : 0n,
       capacityTokensPerHour: entry.capacityTokensPerHour === undefined ? undefined : BigInt(entry.capacityTokensPerHour),
       source: entry.source,

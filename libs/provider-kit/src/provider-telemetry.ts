@@ -205,6 +205,7 @@ function usageCounts(usage: UsageInit): TokenUsageCounts {
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,
     reasoningTokens: usage.reasoningTokens,
+    cacheWriteInputTokens: usage.cacheWriteInputTokens,
   };
 }
 

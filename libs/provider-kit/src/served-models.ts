@@ -21,6 +21,8 @@ export interface ConfiguredPrice {
   inputNanosPerMtok: bigint;
   outputNanosPerMtok: bigint;
   cachedInputNanosPerMtok: bigint;
+  /** Prompt-cache writes; undefined means the input price (see CatalogPrice). */
+  cacheWriteInputNanosPerMtok?: bigint;
   capacityNanosPerHour: bigint;
   source: string;
 }
@@ -76,6 +78,7 @@ export const servedModelConfigSchema = z.object({
       inputUsdPerMtok: usdAmount.default('0'),
       outputUsdPerMtok: usdAmount.default('0'),
       cachedInputUsdPerMtok: usdAmount.optional(),
+      cacheWriteInputUsdPerMtok: usdAmount.optional(),
       capacityUsdPerHour: usdAmount.default('0'),
       source: z.string().default('deployment config'),
       version: z.string().default('config'),
@@ -112,6 +115,7 @@ export function toServedModels(
               inputNanosPerMtok: parseUsdToNanos(price.inputUsdPerMtok),
               outputNanosPerMtok: parseUsdToNanos(price.outputUsdPerMtok),
               cachedInputNanosPerMtok: parseUsdToNanos(price.cachedInputUsdPerMtok ?? price.inputUsdPerMtok),
+              ...(price.cacheWriteInputUsdPerMtok === undefined ? {} : { cacheWriteInputNanosPerMtok: parseUsdToNanos(price.cacheWriteInputUsdPerMtok) }),
               capacityNanosPerHour: parseUsdToNanos(price.capacityUsdPerHour),
               source: price.source,
             },
@@ -212,6 +216,7 @@ function modelPrice(price: CatalogPrice | ConfiguredPrice): MessageInitShape<typ
     inputNanosUsdPerMtok: price.inputNanosPerMtok,
     outputNanosUsdPerMtok: price.outputNanosPerMtok,
     cachedInputNanosUsdPerMtok: price.cachedInputNanosPerMtok,
+    cacheWriteInputNanosUsdPerMtok: price.cacheWriteInputNanosPerMtok,
     capacityNanosUsdPerHour: price.capacityNanosPerHour,
     source: price.source,
   };

@@ -23,6 +23,8 @@ export const GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
 /** All output tokens, reasoning tokens included. */
 export const GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
 export const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
+/** Prompt tokens written to the provider's prompt cache (TokenUsage.cache_write_input_tokens). */
+export const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache_creation.input_tokens';
 export const GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens';
 /** USD as a double: the de-facto key trace backends (Langfuse, Arize Phoenix, Datadog LLM) read for cost. */
 export const GEN_AI_USAGE_COST = 'gen_ai.usage.cost';

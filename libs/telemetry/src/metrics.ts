@@ -120,7 +120,7 @@ export function createSwitchyardMetrics(meter: Meter = metrics.getMeter('switchy
   return {
     recordTokenUsage(attributes, usage) {
       const base = genAiAttributes(attributes);
-      const input = Number(usage.inputTokens ?? 0) + Number(usage.cachedInputTokens ?? 0);
+      const input = Number(usage.inputTokens ?? 0) + Number(usage.cachedInputTokens ?? 0) + Number(usage.cacheWriteInputTokens ?? 0);
       tokenUsage.record(input, { ...base, [GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_INPUT });
       tokenUsage.record(Number(usage.outputTokens ?? 0), { ...base, [GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_OUTPUT });
     },

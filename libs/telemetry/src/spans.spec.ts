@@ -116,6 +116,17 @@ describe('GenAI spans', () => {
     });
   });
 
+  it('counts prompt-cache writes in the input total and reports them apart', async () => {
+    await withGenAiSpan({ provider: 'anthropic', model: 'claude-haiku-4-5' }, async (span) => {
+      setGenAiResponseAttributes(span, { usage: { inputTokens: 10n, outputTokens: 2n, cachedInputTokens: 30n, cacheWriteInputTokens: 2048n } });
+    });
+    expect(finished('chat claude-haiku-4-5').attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 2088,
+      'gen_ai.usage.cache_read.input_tokens': 30,
+      'gen_ai.usage.cache_creation.input_tokens': 2048,
+    });
+  });
+
   it('keeps money exact past 2^53 nano-USD by writing the decimal string', () => {
     expect(costAttributes({ nanosUsd: 2n ** 60n })['switchyard.cost.nanos_usd']).toBe('1152921504606846976');
     expect(costAttributes({ nanosUsd: 0n })).toEqual({ 'gen_ai.usage.cost': 0, 'switchyard.cost.nanos_usd': 0 });

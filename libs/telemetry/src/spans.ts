@@ -29,6 +29,7 @@ import {
   GEN_AI_RESPONSE_ID,
   GEN_AI_RESPONSE_MODEL,
   GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   GEN_AI_USAGE_COST,
   GEN_AI_USAGE_INPUT_TOKENS,
@@ -209,6 +210,7 @@ export interface TokenUsageCounts {
   outputTokens?: bigint | number;
   cachedInputTokens?: bigint | number;
   reasoningTokens?: bigint | number;
+  cacheWriteInputTokens?: bigint | number;
 }
 
 /** What came back from an inference call. */
@@ -262,7 +264,8 @@ export function setGenAiRequestAttributes(span: Span, info: GenAiRequestInfo): v
 /**
  * Sets the response-side GenAI attributes, and the cost attributes when `cost` is given.
  * `gen_ai.usage.input_tokens` follows the convention (cached tokens included), so it equals
- * billing's `input_tokens + cached_input_tokens`; `gen_ai.usage.cache_read.input_tokens` is the cached part.
+ * billing's `input_tokens + cached_input_tokens + cache_write_input_tokens`;
+ * `gen_ai.usage.cache_read.input_tokens` and `gen_ai.usage.cache_creation.input_tokens` are the cached parts.
  */
 export function setGenAiResponseAttributes(span: Span, response: GenAiResponseInfo, cost?: CostInfo): void {
   const attributes: Attributes = {};
@@ -271,10 +274,13 @@ export function setGenAiResponseAttributes(span: Span, response: GenAiResponseIn
   if (response.finishReasons?.length) attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [...response.finishReasons];
   const usage = response.usage;
   if (usage) {
-    const input = toNumber(usage.inputTokens) + toNumber(usage.cachedInputTokens);
+    const input = toNumber(usage.inputTokens) + toNumber(usage.cachedInputTokens) + toNumber(usage.cacheWriteInputTokens);
     attributes[GEN_AI_USAGE_INPUT_TOKENS] = input;
     attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = toNumber(usage.outputTokens);
     attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = toNumber(usage.cachedInputTokens);
+    // Only providers with billed prompt-cache writes (Anthropic) report them; others keep the usual set.
+    const cacheWrites = toNumber(usage.cacheWriteInputTokens);
+    if (cacheWrites > 0) attributes[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = cacheWrites;
     attributes[GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = toNumber(usage.reasoningTokens);
   }
   put(attributes, GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, response.timeToFirstChunkSeconds);

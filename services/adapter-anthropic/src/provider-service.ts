@@ -191,7 +191,7 @@ function withPartialUsage(failure: ServiceFailure, translator: MessageStreamTran
     ? summary.outputUsageReported
       ? summary.usage
       : { ...summary.usage, outputTokens: output }
-    : { inputTokens: BigInt(estimateTokens(promptText(body))), outputTokens: output, cachedInputTokens: 0n, reasoningTokens: 0n };
+    : { inputTokens: BigInt(estimateTokens(promptText(body))), outputTokens: output, cachedInputTokens: 0n, reasoningTokens: 0n, cacheWriteInputTokens: 0n };
   return new ServiceFailure(failure.code, failure.message, {
     ...failure.details,
     partialUsage: partialUsage(usage, !(summary.usage && summary.outputUsageReported), summary.deliveredCharacters),

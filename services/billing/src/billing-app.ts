@@ -74,6 +74,7 @@ export async function prepareBillingDatabase(app: Billing, options: PrepareOptio
   if (options.seedCatalog) {
     const seeded = await app.priceBook.seed(options.seedCatalog);
     if (seeded.inserted > 0) options.logger?.info({ inserted: seeded.inserted, catalog: options.seedCatalog.version }, 'seeded prices from the shipped catalog');
+    if (seeded.cacheWritePricesAdded > 0) options.logger?.info({ completed: seeded.cacheWritePricesAdded, catalog: options.seedCatalog.version }, 'added cache-write prices from the shipped catalog');
     if (seeded.skipped.length > 0) options.logger?.warn({ skipped: seeded.skipped }, 'shipped prices skipped: they conflict with prices already stored');
   }
   for (const team of options.bootstrapTeams ?? []) await app.teams.upsert(team);

@@ -97,6 +97,7 @@ const priceEntryMessage = (entry: CatalogPrice) => ({
     inputNanosUsdPerMtok: entry.inputNanosPerMtok,
     outputNanosUsdPerMtok: entry.outputNanosPerMtok,
     cachedInputNanosUsdPerMtok: entry.cachedInputNanosPerMtok,
+    cacheWriteInputNanosUsdPerMtok: entry.cacheWriteInputNanosPerMtok,
     capacityNanosUsdPerHour: entry.capacityNanosPerHour,
     source: entry.source,
   },
@@ -124,6 +125,8 @@ function priceEntryFromMessage(entry: billing.PriceEntry, index: number): Catalo
     effectiveFrom,
     effectiveUntil: optionalTime(entry.expireTime, field('expire_time')),
     selfHosted: capacity > 0n,
+    // Last and only when set: the UpsertPrices content hash of a request without it stays what it was.
+    ...(entry.price.cacheWriteInputNanosUsdPerMtok === undefined ? {} : { cacheWriteInputNanosPerMtok: entry.price.cacheWriteInputNanosUsdPerMtok }),
   };
 }
 
@@ -217,7 +220,13 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
           rows: result.rows.map((row) => ({
             group: row.group,
             requestCount: row.requestCount,
-            usage: { inputTokens: row.inputTokens, outputTokens: row.outputTokens, cachedInputTokens: row.cachedInputTokens, reasoningTokens: row.reasoningTokens },
+            usage: {
+              inputTokens: row.inputTokens,
+              outputTokens: row.outputTokens,
+              cachedInputTokens: row.cachedInputTokens,
+              reasoningTokens: row.reasoningTokens,
+              cacheWriteInputTokens: row.cacheWriteInputTokens,
+            },
             costNanosUsd: row.costNanos,
             baselineCostNanosUsd: row.baselineCostNanos,
           })),

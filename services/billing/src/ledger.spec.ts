@@ -52,6 +52,23 @@ describe.each(testBackends())('usage ledger on %s', (backend) => {
     expect(results[1].cost).toEqual({ nanosUsd: 210_000n, priceVersion: '2026-11-26', baselineNanosUsd: 210_000n, baselineModel: 'openai/gpt-4o-mini' });
   });
 
+  it('prices prompt-cache writes at the cache-write price and stores them in their own column', async () => {
+    // claude-sonnet-4-5: 100 in × $3 + 10 out × $15 + 2,000 writes × $3.75 + 500 reads × $0.30
+    //   = 300,000 + 150,000 + 7,500,000 + 150,000 nano (writes at the input price would be 6,000,000)
+    const [result] = await app.ledger.record([
+      usageRecord({ requestId: 'cache-write-1', time: '2026-03-15T10:00:00Z', teamId: 'no-baseline', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 100n, outputTokens: 10n, cachedInputTokens: 500n, cacheWriteInputTokens: 2000n }),
+    ]);
+    expect(result.cost).toMatchObject({ nanosUsd: 8_100_000n, baselineNanosUsd: 8_100_000n });
+    const { rows } = await test.database.query('SELECT input_tokens, cached_input_tokens, cache_write_input_tokens FROM usage_ledger WHERE request_id = $1', ['cache-write-1']);
+    expect(rows[0]).toEqual({ input_tokens: 100n, cached_input_tokens: 500n, cache_write_input_tokens: 2000n });
+  });
+
+  it('prices cache writes at the input price on a model without a cache-write price', async () => {
+    // gpt-4o-mini (no cache-write price): 1000 in + 400 writes at $0.15 + 100 out × $0.60 = 210,000 + 60,000 nano
+    const [result] = await app.ledger.record([usageRecord({ requestId: 'cache-write-2', time: '2026-03-15T10:00:00Z', teamId: 'no-baseline', cacheWriteInputTokens: 400n })]);
+    expect(result.cost?.nanosUsd).toBe(270_000n);
+  });
+
   it('prices a self-hosted deployment at zero per token (capacity is attributed per hour)', async () => {
     const [result] = await app.ledger.record([
       usageRecord({ requestId: 'self-1', time: '2026-03-15T10:00:00Z', teamId: 'search', provider: 'vllm-qwen', model: 'qwen2.5-7b-instruct', deployment: 'vllm-qwen-l4' }),
@@ -78,6 +95,13 @@ describe.each(testBackends())('usage ledger on %s', (backend) => {
     expect(rows).toEqual([{ input_tokens: 1000n }]);
   });
 
+  it('names cache-write tokens when a replay differs only in them', async () => {
+    await app.ledger.record([usageRecord({ requestId: 'conflict-2', time: '2026-03-15T10:00:00Z', teamId: 'search' })]);
+    const [result] = await app.ledger.record([usageRecord({ requestId: 'conflict-2', time: '2026-03-15T10:00:00Z', teamId: 'search', cacheWriteInputTokens: 10n })]);
+    expect(result.errorCode).toBe('ALREADY_EXISTS');
+    expect(result.errorMessage).toContain('(differs in: usage.cache_write_input_tokens)');
+  });
+
   it('handles the same request id twice in one batch', async () => {
     const row = usageRecord({ requestId: 'batch-dup', time: '2026-03-15T10:00:00Z', teamId: 'search' });
     const results = await app.ledger.record([row, row, usageRecord({ requestId: 'batch-dup', time: '2026-03-15T10:00:00Z', teamId: 'search', outputTokens: 5n })]);
@@ -94,6 +118,8 @@ describe.each(testBackends())('usage ledger on %s', (backend) => {
     ['negative input tokens', { inputTokens: -1n }, 'records[1].usage.input_tokens: must not be negative (got -1)'],
     ['negative output tokens', { outputTokens: -5n }, 'records[1].usage.output_tokens: must not be negative'],
     ['absurd cached tokens', { cachedInputTokens: 100_000_001n }, 'records[1].usage.cached_input_tokens: is not a plausible token count'],
+    ['negative cache-write tokens', { cacheWriteInputTokens: -3n }, 'records[1].usage.cache_write_input_tokens: must not be negative (got -3)'],
+    ['absurd cache-write tokens', { cacheWriteInputTokens: 100_000_001n }, 'records[1].usage.cache_write_input_tokens: is not a plausible token count'],
     ['reasoning above output', { outputTokens: 10n, reasoningTokens: 11n }, 'records[1].usage.reasoning_tokens: must not exceed output_tokens'],
     ['an unknown team', { teamId: 'nobody' }, 'records[1].team_id: unknown team "nobody"'],
     ['a malformed team id', { teamId: 'bad team!' }, 'records[1].team_id: must be 1-64 letters'],
@@ -217,6 +243,7 @@ describe('usageContentHash', () => {
     ['end_user_id', { endUserId: 'u' }],
     ['model.deployment', { model: { ...row.model!, deployment: 'd' } }],
     ['usage.reasoning_tokens', { usage: { ...row.usage!, reasoningTokens: 1n } }],
+    ['usage.cache_write_input_tokens', { usage: { ...row.usage!, cacheWriteInputTokens: 1n } }],
     ['baseline_model', { baselineModel: 'openai/gpt-4o' }],
     ['latency', { latency: { seconds: 0n, nanos: 1 } }],
     ['outcome', { outcome: billing.UsageOutcome.PARTIAL }],
@@ -224,6 +251,11 @@ describe('usageContentHash', () => {
     ['route_rule', { routeRule: 'cheap' }],
   ])('changes when %s changes', (_field, change) => {
     expect(usageContentHash(create(billing.UsageRecordSchema, { ...row, ...change } as billing.UsageRecord))).not.toBe(usageContentHash(row));
+  });
+
+  it('keeps the hash of a row without cache writes as it was before the field existed (its replay stays a DUPLICATE)', () => {
+    // Computed by the ledger before usage.cache_write_input_tokens was added.
+    expect(usageContentHash(row)).toBe('2beee2b4071137de07dda3a7790b6afab8a030fbba0b08eeccf52b8569d114ab');
   });
 
   it('is stable for equal content', () => {

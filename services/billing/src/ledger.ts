@@ -61,6 +61,7 @@ interface PricedRow {
   outputTokens: bigint;
   cachedInputTokens: bigint;
   reasoningTokens: bigint;
+  cacheWriteInputTokens: bigint;
   costNanos: bigint;
   priceVersion: string;
   baselineModel: string;
@@ -90,6 +91,7 @@ interface StoredRow {
   output_tokens: bigint;
   cached_input_tokens: bigint;
   reasoning_tokens: bigint;
+  cache_write_input_tokens: bigint;
   outcome: number;
   latency_micros: bigint;
   end_user_id: string;
@@ -151,6 +153,7 @@ export function validateUsageRecord(record: billing.UsageRecord, index: number, 
   checkTokens(field('usage.input_tokens'), record.usage.inputTokens);
   const output = checkTokens(field('usage.output_tokens'), record.usage.outputTokens);
   checkTokens(field('usage.cached_input_tokens'), record.usage.cachedInputTokens);
+  checkTokens(field('usage.cache_write_input_tokens'), record.usage.cacheWriteInputTokens);
   const reasoning = checkTokens(field('usage.reasoning_tokens'), record.usage.reasoningTokens);
   if (reasoning > output) throw new InvalidFieldError(field('usage.reasoning_tokens'), `must not exceed output_tokens (${reasoning} > ${output}); reasoning tokens are part of the output`);
   if (record.baselineModel && !BASELINE_MODEL_PATTERN.test(record.baselineModel)) throw new InvalidFieldError(field('baseline_model'), 'must be "provider/model" or empty');
@@ -187,7 +190,12 @@ function priceRecord(record: billing.UsageRecord, index: number, time: Date, tea
       throw new InvalidFieldError(`records[${index}].baseline_model`, `${whose} ${baselineName} has no price at ${time.toISOString()}`);
     }
   }
-  const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cachedInputTokens: usage.cachedInputTokens };
+  const tokens = {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+    cacheWriteInputTokens: usage.cacheWriteInputTokens,
+  };
   const latency = record.latency ? record.latency.seconds * 1_000_000n + BigInt(Math.floor(record.latency.nanos / 1000)) : 0n;
   return {
     index,
@@ -204,6 +212,7 @@ function priceRecord(record: billing.UsageRecord, index: number, time: Date, tea
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,
     reasoningTokens: usage.reasoningTokens,
+    cacheWriteInputTokens: usage.cacheWriteInputTokens,
     costNanos: computeCost(tokens, price),
     priceVersion: price.version,
     baselineModel,
@@ -221,8 +230,13 @@ function priceRecord(record: billing.UsageRecord, index: number, time: Date, tea
  * SHA-256 of every field of a usage row as sent (before pricing), in a fixed order: a replay with the
  * same id compares one column. Cheaper than re-encoding the protobuf; when UsageRecord gains a
  * field, add it here (and bump the "v1" prefix).
+ *
+ * Fields added after v1 whose zero value is what every earlier row had (usage.cache_write_input_tokens)
+ * are appended as a name-value pair only when non-zero, without a bump: a row stored before the field
+ * existed keeps its hash, so its replay is still a DUPLICATE, while any non-zero value changes the hash.
  */
 export function usageContentHash(record: billing.UsageRecord): string {
+  const cacheWrites = record.usage?.cacheWriteInputTokens ?? 0n;
   const canonical = JSON.stringify([
     'v1',
     record.requestId,
@@ -245,6 +259,7 @@ export function usageContentHash(record: billing.UsageRecord): string {
     record.outcome,
     record.reservationId,
     record.routeRule,
+    ...(cacheWrites === 0n ? [] : ['usage.cache_write_input_tokens', String(cacheWrites)]),
   ]);
   return hash('sha256', canonical, 'hex');
 }
@@ -265,6 +280,7 @@ function describeDifference(row: PricedRow, stored: StoredRow): string {
   check('usage.output_tokens', row.outputTokens, stored.output_tokens);
   check('usage.cached_input_tokens', row.cachedInputTokens, stored.cached_input_tokens);
   check('usage.reasoning_tokens', row.reasoningTokens, stored.reasoning_tokens);
+  check('usage.cache_write_input_tokens', row.cacheWriteInputTokens, stored.cache_write_input_tokens);
   check('outcome', row.outcome, stored.outcome);
   check('latency', row.latencyMicros, stored.latency_micros);
   check('end_user_id', row.endUserId, stored.end_user_id);
@@ -277,7 +293,7 @@ function describeDifference(row: PricedRow, stored: StoredRow): string {
 const FEATURE_TAG_SEPARATOR = '\u001f';
 
 /**
- * The arguments of billing_record_usage (migration 0002), in order: one array per column, one element
+ * The arguments of billing_record_usage (migration 0003), in order: one array per column, one element
  * per row. Each is sent as an array literal, built in one pass: much cheaper than letting the driver
  * prepare and escape a thousand elements per column.
  */
@@ -301,6 +317,7 @@ const RECORD_USAGE_ARGUMENTS: readonly RecordUsageArgument[] = [
   integer('bigint', (row) => row.outputTokens),
   integer('bigint', (row) => row.cachedInputTokens),
   integer('bigint', (row) => row.reasoningTokens),
+  integer('bigint', (row) => row.cacheWriteInputTokens),
   integer('bigint', (row) => row.costNanos),
   text('text', (row) => row.priceVersion),
   text('text', (row) => row.baselineModel),
@@ -315,7 +332,7 @@ const RECORD_USAGE_ARGUMENTS: readonly RecordUsageArgument[] = [
 
 /** The stored columns billing_record_usage returns for the request ids that already existed. */
 const RECORD_USAGE_SQL = `SELECT request_id, content_hash, cost_nanos, price_version, baseline_cost_nanos, baseline_model, time, team_id, project,
-  provider, model, deployment, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, outcome, latency_micros, end_user_id,
+  provider, model, deployment, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cache_write_input_tokens, outcome, latency_micros, end_user_id,
   feature_tags, reservation_id, route_rule
   FROM billing_record_usage(${RECORD_USAGE_ARGUMENTS.map((arg, i) => `$${i + 1}::${arg.type}[]`).join(', ')}, $${RECORD_USAGE_ARGUMENTS.length + 1}::timestamptz)`;
 
@@ -373,7 +390,7 @@ export function createUsageLedger(options: UsageLedgerOptions): UsageLedger {
       // A global order (by request id) for inserts, so concurrent batches sharing ids never deadlock.
       const candidates = [...firstById.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0));
 
-      // 4. Write, in one statement (see migration 0002): ledger rows, the holds they close, budget counters.
+      // 4. Write, in one statement (see migrations 0002 and 0003): ledger rows, the holds they close, budget counters.
       //    What comes back are the stored rows of the ids that already existed; every other one was inserted.
       const stored = new Map<string, StoredRow>();
       if (candidates.length > 0) {

@@ -34,10 +34,43 @@ describe.each(testBackends())('price book on %s', (backend) => {
 
   it('seeds the shipped catalog once', async () => {
     const shipped = defaultPriceCatalog();
-    expect(await app.priceBook.seed(shipped)).toEqual({ inserted: 0, skipped: [] });
+    expect(await app.priceBook.seed(shipped)).toEqual({ inserted: 0, skipped: [], cacheWritePricesAdded: 0 });
     const current = await app.priceBook.current();
     expect(current.entries()).toHaveLength(shipped.entries().length);
     expect(current.priceAt({ provider: 'openai', model: 'gpt-4o' }, at('2026-01-01T00:00:00Z'))?.inputNanosPerMtok).toBe(2_500_000_000n);
+  });
+
+  it('stores cache-write prices, NULL meaning the input price', async () => {
+    const current = await app.priceBook.current();
+    const now = at('2026-03-01T00:00:00Z');
+    expect(current.priceAt({ provider: 'anthropic', model: 'claude-sonnet-4-5' }, now)?.cacheWriteInputNanosPerMtok).toBe(3_750_000_000n);
+    expect(current.priceAt({ provider: 'openai', model: 'gpt-4o' }, now)?.cacheWriteInputNanosPerMtok).toBeUndefined();
+    const { rows } = await test.database.query<{ n: bigint }>(`SELECT count(*) AS n FROM prices WHERE provider = 'openai' AND cache_write_input_nanos_per_mtok IS NULL`);
+    expect(rows[0].n).toBeGreaterThan(0n);
+  });
+
+  it('gives stored prices without a cache-write price the shipped one when the price is otherwise the same', async () => {
+    // As a database seeded before migration 0003 has them.
+    await test.database.query(`UPDATE prices SET cache_write_input_nanos_per_mtok = NULL WHERE provider = 'anthropic'`);
+    // One stored Anthropic price that differs from the shipped one keeps its NULL (the database wins).
+    await test.database.query(`UPDATE prices SET note = 'contract', version = 'negotiated' WHERE provider = 'anthropic' AND model = 'claude-3-5-haiku'`);
+    expect(await app.priceBook.seed(defaultPriceCatalog())).toEqual({ inserted: 0, skipped: [], cacheWritePricesAdded: 3 });
+    const current = await app.priceBook.current();
+    const now = at('2026-03-01T00:00:00Z');
+    expect(current.priceAt({ provider: 'anthropic', model: 'claude-opus-4-1' }, now)?.cacheWriteInputNanosPerMtok).toBe(18_750_000_000n);
+    expect(current.priceAt({ provider: 'anthropic', model: 'claude-3-5-haiku' }, now)?.cacheWriteInputNanosPerMtok).toBeUndefined();
+    expect(await app.priceBook.seed(defaultPriceCatalog())).toEqual({ inserted: 0, skipped: [], cacheWritePricesAdded: 0 });
+  });
+
+  it('upserts a cache-write price and refuses a bad one', async () => {
+    const priced = entry({ model: 'acme-cache', cacheWriteInputNanosPerMtok: 1_250_000_000n });
+    expect(await app.priceBook.upsert('add-acme-cache', [priced])).toBe(1);
+    expect((await app.priceBook.current()).priceAt({ provider: 'acme', model: 'acme-cache' }, at('2026-02-01T00:00:00Z'))?.cacheWriteInputNanosPerMtok).toBe(1_250_000_000n);
+    // The same start with another cache-write price is a different price.
+    await expect(app.priceBook.upsert('change-acme-cache', [entry({ model: 'acme-cache' })])).rejects.toThrow();
+    await expect(app.priceBook.upsert('bad-acme-cache', [entry({ model: 'acme-bad', cacheWriteInputNanosPerMtok: -1n })])).rejects.toThrow(
+      'prices[0].price.cache_write_input_nanos_usd_per_mtok: must not be negative',
+    );
   });
 
   it('lists prices by page, by provider and as of a time', async () => {

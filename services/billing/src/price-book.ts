@@ -20,8 +20,10 @@ export interface PriceBook {
   /**
    * Adds the shipped catalog's entries that the database lacks, per model key, when they fit the
    * stored ranges; entries that would overlap or leave a gap are skipped (the database wins).
+   * A stored entry without a cache-write price (stored before migration 0003) takes the shipped
+   * one's when the shipped entry is otherwise the same price (same key, start, version and amounts).
    */
-  seed(catalog: PriceCatalog): Promise<{ inserted: number; skipped: string[] }>;
+  seed(catalog: PriceCatalog): Promise<{ inserted: number; skipped: string[]; cacheWritePricesAdded: number }>;
   /**
    * Adds price entries, or closes existing ones (same model key and effective_from, a new
    * effective_until). Validated against the stored ranges: no overlaps, no gaps. Idempotent by
@@ -47,6 +49,7 @@ interface PriceRow {
   input_nanos_per_mtok: bigint;
   output_nanos_per_mtok: bigint;
   cached_input_nanos_per_mtok: bigint;
+  cache_write_input_nanos_per_mtok: bigint | null;
   capacity_nanos_per_hour: bigint;
   capacity_tokens_per_hour: bigint | null;
   self_hosted: boolean;
@@ -55,7 +58,7 @@ interface PriceRow {
 }
 
 const PRICE_COLUMNS = `provider, model, deployment, effective_from, effective_until, version, input_nanos_per_mtok, output_nanos_per_mtok,
-  cached_input_nanos_per_mtok, capacity_nanos_per_hour, capacity_tokens_per_hour, self_hosted, source, note`;
+  cached_input_nanos_per_mtok, capacity_nanos_per_hour, capacity_tokens_per_hour, self_hosted, source, note, cache_write_input_nanos_per_mtok`;
 // Serializes price changes across replicas so validation sees every committed range.
 const PRICE_LOCK_KEY = 7_301_155_002;
 
@@ -67,6 +70,8 @@ const toPrice = (row: PriceRow): CatalogPrice => ({
   inputNanosPerMtok: row.input_nanos_per_mtok,
   outputNanosPerMtok: row.output_nanos_per_mtok,
   cachedInputNanosPerMtok: row.cached_input_nanos_per_mtok,
+  // NULL (every price stored before migration 0003, and models without billed cache writes): the input price.
+  ...(row.cache_write_input_nanos_per_mtok === null ? {} : { cacheWriteInputNanosPerMtok: row.cache_write_input_nanos_per_mtok }),
   capacityNanosPerHour: row.capacity_nanos_per_hour,
   capacityTokensPerHour: row.capacity_tokens_per_hour ?? undefined,
   source: row.source,
@@ -76,13 +81,16 @@ const toPrice = (row: PriceRow): CatalogPrice => ({
   note: row.note || undefined,
 });
 
-const samePrice = (a: CatalogPrice, b: CatalogPrice) =>
+const samePriceApartFromCacheWrites = (a: CatalogPrice, b: CatalogPrice) =>
   a.version === b.version &&
   a.inputNanosPerMtok === b.inputNanosPerMtok &&
   a.outputNanosPerMtok === b.outputNanosPerMtok &&
   a.cachedInputNanosPerMtok === b.cachedInputNanosPerMtok &&
   a.capacityNanosPerHour === b.capacityNanosPerHour &&
   a.selfHosted === b.selfHosted;
+
+const samePrice = (a: CatalogPrice, b: CatalogPrice) =>
+  samePriceApartFromCacheWrites(a, b) && a.cacheWriteInputNanosPerMtok === b.cacheWriteInputNanosPerMtok;
 
 const entryKey = (entry: CatalogPrice) => `${priceKey(entry)}\u0000${entry.effectiveFrom.getTime()}`;
 
@@ -91,7 +99,7 @@ async function insertPrices(tx: Queryable, entries: readonly CatalogPrice[]): Pr
   await tx.query(
     `INSERT INTO prices (${PRICE_COLUMNS})
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::bigint[], $8::bigint[],
-                          $9::bigint[], $10::bigint[], $11::bigint[], $12::boolean[], $13::text[], $14::text[])
+                          $9::bigint[], $10::bigint[], $11::bigint[], $12::boolean[], $13::text[], $14::text[], $15::bigint[])
      ON CONFLICT (provider, model, deployment, effective_from) DO UPDATE SET effective_until = EXCLUDED.effective_until`,
     [
       column((e) => e.provider),
@@ -108,6 +116,32 @@ async function insertPrices(tx: Queryable, entries: readonly CatalogPrice[]): Pr
       column((e) => e.selfHosted),
       column((e) => e.source),
       column((e) => e.note ?? ''),
+      column((e) => e.cacheWriteInputNanosPerMtok?.toString() ?? null),
+    ],
+  );
+  await tx.query('UPDATE price_catalog_state SET revision = revision + 1');
+}
+
+/** Whether `stored` holds `shipped`'s entry (same start, same price) but without its cache-write price. */
+function lacksCacheWritePriceOf(stored: readonly CatalogPrice[], shipped: CatalogPrice): boolean {
+  if (shipped.cacheWriteInputNanosPerMtok === undefined) return false;
+  const twin = stored.find((entry) => entry.effectiveFrom.getTime() === shipped.effectiveFrom.getTime());
+  return twin !== undefined && twin.cacheWriteInputNanosPerMtok === undefined && samePriceApartFromCacheWrites(twin, shipped);
+}
+
+/** Sets the cache-write price of stored entries that have none (NULL), keyed like the given entries. */
+async function addCacheWritePrices(tx: Queryable, entries: readonly CatalogPrice[]): Promise<void> {
+  await tx.query(
+    `UPDATE prices p SET cache_write_input_nanos_per_mtok = e.cache_write
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[]) AS e(provider, model, deployment, effective_from, cache_write)
+     WHERE p.provider = e.provider AND p.model = e.model AND p.deployment = e.deployment AND p.effective_from = e.effective_from
+       AND p.cache_write_input_nanos_per_mtok IS NULL`,
+    [
+      entries.map((e) => e.provider),
+      entries.map((e) => e.model),
+      entries.map((e) => e.deployment ?? ''),
+      entries.map((e) => e.effectiveFrom.toISOString()),
+      entries.map((e) => e.cacheWriteInputNanosPerMtok?.toString() ?? null),
     ],
   );
   await tx.query('UPDATE price_catalog_state SET revision = revision + 1');
@@ -125,6 +159,7 @@ function checkAmounts(entry: CatalogPrice, index: number): void {
   bounded('input_nanos_usd_per_mtok', entry.inputNanosPerMtok, MAX_NANOS_PER_MTOK);
   bounded('output_nanos_usd_per_mtok', entry.outputNanosPerMtok, MAX_NANOS_PER_MTOK);
   bounded('cached_input_nanos_usd_per_mtok', entry.cachedInputNanosPerMtok, MAX_NANOS_PER_MTOK);
+  if (entry.cacheWriteInputNanosPerMtok !== undefined) bounded('cache_write_input_nanos_usd_per_mtok', entry.cacheWriteInputNanosPerMtok, MAX_NANOS_PER_MTOK);
   bounded('capacity_nanos_usd_per_hour', entry.capacityNanosPerHour, MAX_CAPACITY_NANOS_PER_HOUR);
   if (entry.capacityNanosPerHour > 0n && !entry.deployment) {
     throw new InvalidFieldError(`prices[${index}].model.deployment`, 'must be set for a capacity (per deployment-hour) price');
@@ -165,8 +200,10 @@ export function createPriceBook(options: PriceBookOptions): PriceBook {
 
         const toInsert: CatalogPrice[] = [];
         const skipped: string[] = [];
+        const toComplete: CatalogPrice[] = [];
         for (const [key, shipped] of shippedByKey) {
           const existing = storedByKey.get(key) ?? [];
+          toComplete.push(...shipped.filter((entry) => lacksCacheWritePriceOf(existing, entry)));
           const existingStarts = new Set(existing.map((entry) => entry.effectiveFrom.getTime()));
           const missing = shipped.filter((entry) => !existingStarts.has(entry.effectiveFrom.getTime()));
           if (missing.length === 0) continue;
@@ -177,7 +214,8 @@ export function createPriceBook(options: PriceBookOptions): PriceBook {
           toInsert.push(...missing);
         }
         if (toInsert.length > 0) await insertPrices(tx, toInsert);
-        return { inserted: toInsert.length, skipped };
+        if (toComplete.length > 0) await addCacheWritePrices(tx, toComplete);
+        return { inserted: toInsert.length, skipped, cacheWritePricesAdded: toComplete.length };
       });
     },
 

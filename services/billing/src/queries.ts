@@ -19,6 +19,7 @@ export interface SpendGroup {
   outputTokens: bigint;
   cachedInputTokens: bigint;
   reasoningTokens: bigint;
+  cacheWriteInputTokens: bigint;
   costNanos: bigint;
   baselineCostNanos: bigint;
 }
@@ -104,7 +105,7 @@ export function createBillingQueries(options: BillingQueriesOptions): BillingQue
     const afterLastHour = new Date(Math.ceil(end.getTime() / HOUR_MS) * HOUR_MS);
     const { rows } = await database.query<{ deployment: string; hour: string; team_id: string; tokens: string }>(
       `SELECT deployment, to_char(date_trunc('hour', time AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"') AS hour, team_id,
-              SUM(input_tokens + output_tokens + cached_input_tokens)::text AS tokens
+              SUM(input_tokens + output_tokens + cached_input_tokens + cache_write_input_tokens)::text AS tokens
        FROM usage_ledger WHERE deployment = ANY($1::text[]) AND time >= $2 AND time < $3
        GROUP BY 1, 2, 3`,
       [deployments, firstHour, afterLastHour],
@@ -161,6 +162,7 @@ export function createBillingQueries(options: BillingQueriesOptions): BillingQue
           SELECT ${[...select, 'COUNT(*) AS request_count'].join(', ')},
                  COALESCE(SUM(input_tokens), 0)::text AS input_tokens, COALESCE(SUM(output_tokens), 0)::text AS output_tokens,
                  COALESCE(SUM(cached_input_tokens), 0)::text AS cached_input_tokens, COALESCE(SUM(reasoning_tokens), 0)::text AS reasoning_tokens,
+                 COALESCE(SUM(cache_write_input_tokens), 0)::text AS cache_write_input_tokens,
                  COALESCE(SUM(cost_nanos), 0)::text AS cost_nanos, COALESCE(SUM(baseline_cost_nanos), 0)::text AS baseline_cost_nanos
           FROM usage_ledger
           WHERE time >= $1 AND time < $2 AND ($3::text IS NULL OR team_id = $3) AND ($4::text IS NULL OR project = $4)
@@ -178,6 +180,7 @@ export function createBillingQueries(options: BillingQueriesOptions): BillingQue
           outputTokens: big(row.output_tokens),
           cachedInputTokens: big(row.cached_input_tokens),
           reasoningTokens: big(row.reasoning_tokens),
+          cacheWriteInputTokens: big(row.cache_write_input_tokens),
           costNanos: big(row.cost_nanos),
           baselineCostNanos: big(row.baseline_cost_nanos),
         }),

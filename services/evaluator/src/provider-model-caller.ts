@@ -47,7 +47,12 @@ export function createProviderModelCaller(options: ProviderModelCallerOptions): 
           { model: qualified.model, messages: toChatMessages(request.messages), params: toGenerationParams(request.params), requestId: request.requestId },
           { timeoutMs: request.timeoutMs, signal: request.signal },
         );
-        const usage = { inputTokens: response.usage?.inputTokens ?? 0n, outputTokens: response.usage?.outputTokens ?? 0n, cachedInputTokens: response.usage?.cachedInputTokens ?? 0n };
+        const usage = {
+          inputTokens: response.usage?.inputTokens ?? 0n,
+          outputTokens: response.usage?.outputTokens ?? 0n,
+          cachedInputTokens: response.usage?.cachedInputTokens ?? 0n,
+          cacheWriteInputTokens: response.usage?.cacheWriteInputTokens ?? 0n,
+        };
         const price = options.catalog?.priceAt({ provider, model: qualified.model }, now());
         return {
           text: messageText(response.message),

@@ -77,6 +77,7 @@ function adapterPriceOf(info: common.ModelInfo): CatalogPrice | undefined {
     inputNanosPerMtok: p.inputNanosUsdPerMtok,
     outputNanosPerMtok: p.outputNanosUsdPerMtok,
     cachedInputNanosPerMtok: p.cachedInputNanosUsdPerMtok,
+    ...(p.cacheWriteInputNanosUsdPerMtok === undefined ? {} : { cacheWriteInputNanosPerMtok: p.cacheWriteInputNanosUsdPerMtok }),
     capacityNanosPerHour: p.capacityNanosUsdPerHour,
     source: p.source || 'adapter ListModels',
     effectiveFrom: new Date(0),

@@ -40,6 +40,7 @@ function toCatalogPrice(entry: billing.PriceEntry, shipped: PriceCatalog): Catal
     inputNanosPerMtok: entry.price.inputNanosUsdPerMtok,
     outputNanosPerMtok: entry.price.outputNanosUsdPerMtok,
     cachedInputNanosPerMtok: entry.price.cachedInputNanosUsdPerMtok,
+    cacheWriteInputNanosPerMtok: entry.price.cacheWriteInputNanosUsdPerMtok,
     capacityNanosPerHour: entry.price.capacityNanosUsdPerHour,
     capacityTokensPerHour: known?.capacityTokensPerHour,
     source: entry.price.source,

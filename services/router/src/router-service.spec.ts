@@ -47,6 +47,7 @@ describe('router over real gRPC with fake adapters and billing', () => {
       p.script.delayMs = 0;
       p.script.holdFinal = undefined;
       p.script.breakAfterDeltas = undefined;
+      p.script.cacheWriteInputTokens = undefined;
     }
   });
 
@@ -254,6 +255,21 @@ describe('router over real gRPC with fake adapters and billing', () => {
       expect(row.record).toMatchObject({ teamId: 'acme', project: 'search', featureTags: ['feature:proofs'], routeRule: 'cheapest_meeting_quality', outcome: billing.UsageOutcome.SUCCESS });
       expect(row.record.reservationId).toMatch(/^rsv_/);
       expect(f.billing.state.holds.get(row.record.reservationId)?.state).toBe('recorded');
+    });
+
+    it('prices prompt-cache writes and sends them to billing with the usage', async () => {
+      for (const p of [f.cheapA, f.cheapB, f.strong]) p.script.cacheWriteInputTokens = 5000;
+      const response = await f.client.generate(ask(EASY, { context: { requestId: 'cache-write-1' } }));
+      const usage = response.usage!;
+      expect(usage.cacheWriteInputTokens).toBe(5000n);
+      const chosenModel = response.route!.chosen!;
+      const price = defaultPriceCatalog().priceAt({ provider: chosenModel.provider, model: chosenModel.model }, new Date())!;
+      expect(response.cost!.nanosUsd).toBe(computeCost(usage, price));
+      expect(response.cost!.nanosUsd).toBeGreaterThan(computeCost({ ...usage, cacheWriteInputTokens: 0n }, price));
+      expect(await f.router.shipper.drain(5000)).toBe(true);
+      const row = f.billing.state.ledger.get('cache-write-1')!;
+      expect(row.record.usage?.cacheWriteInputTokens).toBe(5000n);
+      expect(row.cost.nanosUsd).toBe(response.cost!.nanosUsd);
     });
   });
 

@@ -335,7 +335,12 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
 
   /** Price a usage: the cost billing will record and the baseline counterfactual. */
   const priceUsage = (candidate: RouteCandidate, usage: common.TokenUsage | undefined, teamPolicy: TeamPolicy, at: Date) => {
-    const tokens = { inputTokens: usage?.inputTokens ?? 0n, outputTokens: usage?.outputTokens ?? 0n, cachedInputTokens: usage?.cachedInputTokens ?? 0n };
+    const tokens = {
+      inputTokens: usage?.inputTokens ?? 0n,
+      outputTokens: usage?.outputTokens ?? 0n,
+      cachedInputTokens: usage?.cachedInputTokens ?? 0n,
+      cacheWriteInputTokens: usage?.cacheWriteInputTokens ?? 0n,
+    };
     const price: CatalogPrice | undefined = prices.priceAt(candidate.ref, at) ?? candidate.price;
     // Without a policy baseline, billing compares with the team's default (or the model itself, as here).
     const baselineModel = teamPolicy.baselineModel ?? candidate.key;
@@ -914,6 +919,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
                   inputNanosUsdPerMtok: price.inputNanosPerMtok,
                   outputNanosUsdPerMtok: price.outputNanosPerMtok,
                   cachedInputNanosUsdPerMtok: price.cachedInputNanosPerMtok,
+                  cacheWriteInputNanosUsdPerMtok: price.cacheWriteInputNanosPerMtok,
                   capacityNanosUsdPerHour: price.capacityNanosPerHour,
                   source: price.source,
                 }

@@ -11,16 +11,18 @@ export interface AnthropicUsage {
 }
 
 /**
- * Anthropic usage in our terms. `input_tokens` already excludes cache reads, which become
- * `cached_input_tokens`; cache writes (`cache_creation_input_tokens`, billed at a premium) have no
- * field of their own in our contract and are counted as input. Thinking tokens are reasoning
+ * Anthropic usage in our terms. Anthropic's `input_tokens` already excludes both cache reads and
+ * cache writes: reads become `cached_input_tokens` (billed at the cache-read price) and writes
+ * (`cache_creation_input_tokens`) become `cache_write_input_tokens` (billed at the cache-write
+ * price, 1.25× input) — never input, which would under-bill them. Thinking tokens are reasoning
  * tokens, already inside `output_tokens`.
  */
 export function fromAnthropicUsage(usage: AnthropicUsage): ProtoInit<typeof common.TokenUsageSchema> {
   return {
-    inputTokens: BigInt((usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0)),
+    inputTokens: BigInt(usage.input_tokens ?? 0),
     outputTokens: BigInt(usage.output_tokens ?? 0),
     cachedInputTokens: BigInt(usage.cache_read_input_tokens ?? 0),
     reasoningTokens: BigInt(usage.output_tokens_details?.thinking_tokens ?? 0),
+    cacheWriteInputTokens: BigInt(usage.cache_creation_input_tokens ?? 0),
   };
 }

@@ -23,3 +23,36 @@ describe.each(testBackends())("billing's migrations on %s", (backend) => {
     await test.database.query('DELETE FROM schema_migrations WHERE version = 999');
   });
 });
+
+describe.each(testBackends())('migration 0003 (prompt-cache writes) on %s', (backend) => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase(backend);
+  });
+  afterAll(() => test?.close());
+
+  it('keeps the prices and ledger rows of an older database billing as before, and replaces billing_record_usage', async () => {
+    const shipped = readMigrations(__dirname);
+    await applyMigrations(test.database, shipped.filter((m) => m.version <= 2));
+    await test.database.query(
+      `INSERT INTO prices (provider, model, effective_from, version, input_nanos_per_mtok, output_nanos_per_mtok, cached_input_nanos_per_mtok)
+       VALUES ('anthropic', 'claude-x', '2026-01-01T00:00:00Z', 'old', 3000000000, 15000000000, 300000000)`,
+    );
+    await test.database.query(
+      `INSERT INTO usage_ledger (request_id, time, team_id, provider, model, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens,
+         cost_nanos, price_version, baseline_model, baseline_cost_nanos, baseline_price_version, latency_micros, outcome, content_hash)
+       VALUES ('old-row', '2026-01-02T00:00:00Z', 't', 'anthropic', 'claude-x', 150, 0, 0, 0, 450000, 'old', 'anthropic/claude-x', 450000, 'old', 0, 1, 'h')`,
+    );
+
+    expect(await applyMigrations(test.database)).toEqual([3]);
+    const price = await test.database.query('SELECT cache_write_input_nanos_per_mtok FROM prices');
+    expect(price.rows).toEqual([{ cache_write_input_nanos_per_mtok: null }]);
+    const ledger = await test.database.query('SELECT input_tokens, cache_write_input_tokens, cost_nanos FROM usage_ledger');
+    expect(ledger.rows).toEqual([{ input_tokens: 150n, cache_write_input_tokens: 0n, cost_nanos: 450000n }]);
+    const functions = await test.database.query<{ args: string }>(
+      `SELECT pg_get_function_identity_arguments(oid) AS args FROM pg_proc WHERE proname = 'billing_record_usage'`,
+    );
+    expect(functions.rows).toHaveLength(1);
+    expect(functions.rows[0].args).toContain('p_cache_write_input_tokens bigint[]');
+  });
+});

@@ -16,6 +16,7 @@ export interface UsageRecordInput {
   outputTokens?: bigint;
   cachedInputTokens?: bigint;
   reasoningTokens?: bigint;
+  cacheWriteInputTokens?: bigint;
   baselineModel?: string;
   reservationId?: string;
   featureTags?: string[];
@@ -38,6 +39,7 @@ export function usageRecord(input: UsageRecordInput): billing.UsageRecord {
       outputTokens: input.outputTokens ?? 100n,
       cachedInputTokens: input.cachedInputTokens ?? 0n,
       reasoningTokens: input.reasoningTokens ?? 0n,
+      cacheWriteInputTokens: input.cacheWriteInputTokens ?? 0n,
     },
     baselineModel: input.baselineModel ?? '',
     latency: { seconds: BigInt(Math.floor(latencyMs / 1000)), nanos: (latencyMs % 1000) * 1_000_000 },

@@ -26,13 +26,13 @@ export function anthropicStopReason(reason: common.FinishReason): 'end_turn' | '
   }
 }
 
-/** The Anthropic `usage` object; both count cached prompt tokens apart, as we do. */
+/** The Anthropic `usage` object; both count cache reads and cache writes apart from input, as we do. */
 export function anthropicUsage(usage: common.TokenUsage | undefined): Record<string, number> {
   return {
     input_tokens: Number(usage?.inputTokens ?? 0n),
     output_tokens: Number(usage?.outputTokens ?? 0n),
     cache_read_input_tokens: Number(usage?.cachedInputTokens ?? 0n),
-    cache_creation_input_tokens: 0,
+    cache_creation_input_tokens: Number(usage?.cacheWriteInputTokens ?? 0n),
   };
 }
 

@@ -82,6 +82,8 @@ export function openAIModel(entry: CatalogEntry): Record<string, unknown> {
         input_nanos_usd_per_mtok: p.inputNanosUsdPerMtok.toString(),
         output_nanos_usd_per_mtok: p.outputNanosUsdPerMtok.toString(),
         cached_input_nanos_usd_per_mtok: p.cachedInputNanosUsdPerMtok.toString(),
+        // Absent when the model has no cache-write price (cache writes then cost the input price).
+        ...(p.cacheWriteInputNanosUsdPerMtok === undefined ? {} : { cache_write_input_nanos_usd_per_mtok: p.cacheWriteInputNanosUsdPerMtok.toString() }),
         capacity_nanos_usd_per_hour: p.capacityNanosUsdPerHour.toString(),
       };
     }

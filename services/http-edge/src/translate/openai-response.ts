@@ -27,11 +27,12 @@ export function openAIFinishReason(reason: common.FinishReason): 'stop' | 'lengt
 }
 
 /**
- * The OpenAI `usage` object. OpenAI's `prompt_tokens` includes cached prompt tokens, while
- * ours excludes them (they are priced apart), so they are added back here.
+ * The OpenAI `usage` object. OpenAI's `prompt_tokens` counts the whole prompt, cached tokens
+ * included, while our input_tokens excludes cache reads and cache writes (they are priced apart),
+ * so both are added back here; the wire has no field for cache writes.
  */
 export function openAIUsage(usage: common.TokenUsage | undefined): Record<string, unknown> {
-  const input = Number(usage?.inputTokens ?? 0n);
+  const input = Number(usage?.inputTokens ?? 0n) + Number(usage?.cacheWriteInputTokens ?? 0n);
   const cached = Number(usage?.cachedInputTokens ?? 0n);
   const output = Number(usage?.outputTokens ?? 0n);
   return {

@@ -202,6 +202,15 @@ describe('chooseRoute explains itself', () => {
     expect(result.estimatedMaxCostNanos).toBe(9_000_000n);
   });
 
+  it('holds the prompt at the cache-write price when it is dearer than input (the upstream may write it all to its cache)', () => {
+    const base = strong();
+    const cachingStrong = { ...base, price: { ...base.price!, cacheWriteInputNanosPerMtok: 2_500_000_000n } };
+    const result = route({ classification: classification('math', 0.9), request: facts({ maxOutputTokens: 1000 }), candidates: [cachingStrong] });
+    if (!result.ok) throw new Error(result.message);
+    // 500 in x $2.50/M (cache write, not $2 input) + 1000 out x $8/M = 1,250,000 + 8,000,000 nano-USD
+    expect(result.estimatedMaxCostNanos).toBe(9_250_000n);
+  });
+
   it('labels tag overrides in the policy', () => {
     const result = route({ request: facts({ featureTags: ['feature:legal'] }) });
     if (!result.ok) throw new Error(result.message);

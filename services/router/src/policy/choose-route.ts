@@ -4,7 +4,7 @@
  * randomness (the canary draw comes in with the request), so it is table-tested and benchmarked.
  */
 import type { PromptClassification } from '@switchyard/classifier';
-import { computeCost, estimateCostWithCapacity, type CatalogPrice } from '@switchyard/pricing';
+import { cacheWriteNanosPerMtok, computeCost, estimateCostWithCapacity, type CatalogPrice } from '@switchyard/pricing';
 import { anyModelMatches, type RoutingOverride, type RoutingPolicy, type TaskClassName, type TeamPolicy } from './policy-schema';
 
 /** What a model can do, as its adapter reports it. */
@@ -350,12 +350,16 @@ export function chooseRoute(input: ChooseRouteInput): RouteChoice | RouteRefusal
   for (const s of notTried) s.exclusionReason = 'fallback disabled by the caller';
 
   // The hold: the input's upper bound, and the most output the caller allows (or the team reserves).
+  // The prompt is held at the dearer of the input and cache-write prices: an upstream with prompt
+  // caching (Anthropic, 1.25× input) may bill all of it as a cache write.
   const maxIn = Math.max(estIn, request.maxInputTokens ?? estIn);
   let maxCost = 0n;
   for (const s of tryOrder) {
     const caps = s.candidate.capabilities;
     const maxOut = request.maxOutputTokens ?? Math.max(1, Math.min(caps.maxOutputTokens, teamPolicy.reserveOutputTokens, caps.contextWindowTokens - estIn));
-    const cost = computeCost({ inputTokens: maxIn, outputTokens: maxOut }, s.candidate.price!);
+    const price = s.candidate.price!;
+    const prompt = cacheWriteNanosPerMtok(price) > price.inputNanosPerMtok ? { inputTokens: 0, cacheWriteInputTokens: maxIn } : { inputTokens: maxIn };
+    const cost = computeCost({ ...prompt, outputTokens: maxOut }, price);
     if (cost > maxCost) maxCost = cost;
   }
 

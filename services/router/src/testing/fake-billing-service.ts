@@ -86,7 +86,12 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
           const at = record.time ? timestampDate(record.time) : new Date();
           const price = catalog.priceAt({ provider: record.model!.provider, model: record.model!.model, deployment: record.model!.deployment }, at);
           if (!price) return { requestId: record.requestId, status: billing.RecordStatus.REJECTED, errorCode: 'INVALID_ARGUMENT', errorMessage: 'no price' };
-          const tokens = { inputTokens: record.usage?.inputTokens ?? 0n, outputTokens: record.usage?.outputTokens ?? 0n, cachedInputTokens: record.usage?.cachedInputTokens ?? 0n };
+          const tokens = {
+            inputTokens: record.usage?.inputTokens ?? 0n,
+            outputTokens: record.usage?.outputTokens ?? 0n,
+            cachedInputTokens: record.usage?.cachedInputTokens ?? 0n,
+            cacheWriteInputTokens: record.usage?.cacheWriteInputTokens ?? 0n,
+          };
           const baselineName = record.baselineModel || `${record.model!.provider}/${record.model!.model}`;
           const slash = baselineName.indexOf('/');
           const baselinePrice = catalog.priceAt({ provider: baselineName.slice(0, slash), model: baselineName.slice(slash + 1) }, at) ?? price;
@@ -144,6 +149,7 @@ function implementation(state: FakeBillingState, catalog: PriceCatalog): Billing
             inputNanosUsdPerMtok: p.inputNanosPerMtok,
             outputNanosUsdPerMtok: p.outputNanosPerMtok,
             cachedInputNanosUsdPerMtok: p.cachedInputNanosPerMtok,
+            cacheWriteInputNanosUsdPerMtok: p.cacheWriteInputNanosPerMtok,
             capacityNanosUsdPerHour: p.capacityNanosPerHour,
             source: p.source,
           },

@@ -29,6 +29,8 @@ export interface FakeProviderScript {
   breakAfterDeltas?: number;
   /** Output tokens reported per reply. */
   outputTokens: number;
+  /** Prompt-cache write tokens reported per reply (as an Anthropic upstream would); default 0. */
+  cacheWriteInputTokens?: number;
 }
 
 /** A call the fake received. */
@@ -78,6 +80,7 @@ export async function startFakeProvider(options: FakeProviderOptions): Promise<F
   const usageFor = (messages: readonly common.ChatMessage[]) => ({
     inputTokens: BigInt(messages.reduce((sum, m) => sum + 4 + Math.ceil(messageText(m).length / 4), 0)),
     outputTokens: BigInt(script.outputTokens),
+    cacheWriteInputTokens: BigInt(script.cacheWriteInputTokens ?? 0),
   });
   const nextFailure = () => {
     const failure = script.failures[0];

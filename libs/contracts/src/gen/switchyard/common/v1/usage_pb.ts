@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/common/v1/usage.proto.
  */
 export const file_switchyard_common_v1_usage: GenFile = /*@__PURE__*/
-  fileDesc("CiBzd2l0Y2h5YXJkL2NvbW1vbi92MS91c2FnZS5wcm90bxIUc3dpdGNoeWFyZC5jb21tb24udjEicAoKVG9rZW5Vc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAMSFQoNb3V0cHV0X3Rva2VucxgCIAEoAxIbChNjYWNoZWRfaW5wdXRfdG9rZW5zGAMgASgDEhgKEHJlYXNvbmluZ190b2tlbnMYBCABKAMiZAoEQ29zdBIRCgluYW5vc191c2QYASABKAMSFQoNcHJpY2VfdmVyc2lvbhgCIAEoCRIaChJiYXNlbGluZV9uYW5vc191c2QYAyABKAMSFgoOYmFzZWxpbmVfbW9kZWwYBCABKAkicAoMUGFydGlhbFVzYWdlEi8KBXVzYWdlGAEgASgLMiAuc3dpdGNoeWFyZC5jb21tb24udjEuVG9rZW5Vc2FnZRIRCgllc3RpbWF0ZWQYAiABKAgSHAoUZGVsaXZlcmVkX2NoYXJhY3RlcnMYAyABKANiBnByb3RvMw");
+  fileDesc("CiBzd2l0Y2h5YXJkL2NvbW1vbi92MS91c2FnZS5wcm90bxIUc3dpdGNoeWFyZC5jb21tb24udjEikgEKClRva2VuVXNhZ2USFAoMaW5wdXRfdG9rZW5zGAEgASgDEhUKDW91dHB1dF90b2tlbnMYAiABKAMSGwoTY2FjaGVkX2lucHV0X3Rva2VucxgDIAEoAxIYChByZWFzb25pbmdfdG9rZW5zGAQgASgDEiAKGGNhY2hlX3dyaXRlX2lucHV0X3Rva2VucxgFIAEoAyJkCgRDb3N0EhEKCW5hbm9zX3VzZBgBIAEoAxIVCg1wcmljZV92ZXJzaW9uGAIgASgJEhoKEmJhc2VsaW5lX25hbm9zX3VzZBgDIAEoAxIWCg5iYXNlbGluZV9tb2RlbBgEIAEoCSJwCgxQYXJ0aWFsVXNhZ2USLwoFdXNhZ2UYASABKAsyIC5zd2l0Y2h5YXJkLmNvbW1vbi52MS5Ub2tlblVzYWdlEhEKCWVzdGltYXRlZBgCIAEoCBIcChRkZWxpdmVyZWRfY2hhcmFjdGVycxgDIAEoA2IGcHJvdG8z");
 
 /**
  * TokenUsage counts tokens exactly as the upstream provider reported them.
@@ -19,7 +19,8 @@ export const file_switchyard_common_v1_usage: GenFile = /*@__PURE__*/
  */
 export type TokenUsage = Message<"switchyard.common.v1.TokenUsage"> & {
   /**
-   * Prompt tokens billed at the full input price (excludes cached_input_tokens).
+   * Prompt tokens billed at the full input price (excludes cached_input_tokens and
+   * cache_write_input_tokens).
    *
    * @generated from field: int64 input_tokens = 1;
    */
@@ -45,6 +46,15 @@ export type TokenUsage = Message<"switchyard.common.v1.TokenUsage"> & {
    * @generated from field: int64 reasoning_tokens = 4;
    */
   reasoningTokens: bigint;
+
+  /**
+   * Prompt tokens written to the provider's prompt cache, billed at the cache-write price
+   * (Anthropic's cache_creation_input_tokens); excluded from input_tokens. 0 for providers
+   * without billed cache writes.
+   *
+   * @generated from field: int64 cache_write_input_tokens = 5;
+   */
+  cacheWriteInputTokens: bigint;
 };
 
 /**
