@@ -19,7 +19,7 @@ export interface TranslatedGeneration {
 
 /** Identity of one response. */
 export interface ResponseIdentity {
-  /** `chatcmpl-…` or `msg_…`. */
+  /** `chatcmpl-…`, `resp_…` or `msg_…`. */
   readonly id: string;
   /** Unix seconds. */
   readonly created: number;
@@ -32,10 +32,12 @@ export interface StreamEncoder {
   encode(event: router.StreamGenerateResponse): SseFrame[];
   /** True once the router's final event was encoded. */
   readonly finished: boolean;
+  /** Frames for a failure after the stream started, when they depend on the stream so far (Responses' numbered events); default: the dialect's errorFrame. */
+  fail?(failure: HttpFailure, requestId?: string): SseFrame[];
 }
 
 /**
- * The wire of one public API (OpenAI Chat Completions, Anthropic Messages): how its requests,
+ * The wire of one public API (OpenAI Chat Completions or Responses, Anthropic Messages): how its requests,
  * replies, streams and errors look. The generation route is written once against this.
  */
 export interface ApiDialect {

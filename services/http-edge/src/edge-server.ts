@@ -7,6 +7,7 @@ import type { EdgeRoute, EdgeRouteDependencies, EdgeRouterClient, RequestLog } f
 import { createGenerationRoute } from './generation-route';
 import { requestPath, sendJson } from './http-exchange';
 import { messagesApi } from './messages-api';
+import { responsesApi } from './responses-api';
 import { createModelsRoute, wantsAnthropicShape } from './models-route';
 import { EdgeRequestError } from './translate/edge-request-error';
 import { anthropicErrorResponse, httpFailureOf, openAIErrorResponse } from './translate/http-failure';
@@ -53,7 +54,7 @@ function splitListen(listen: string): { host: string; port: number } {
 }
 
 /**
- * Starts the HTTP edge: OpenAI Chat Completions, Anthropic Messages and the models list over
+ * Starts the HTTP edge: OpenAI Chat Completions and Responses, Anthropic Messages and the models list over
  * node:http, each request translated to one router gRPC call and back.
  */
 export async function startHttpEdge(options: HttpEdgeOptions): Promise<RunningHttpEdge> {
@@ -68,6 +69,7 @@ export async function startHttpEdge(options: HttpEdgeOptions): Promise<RunningHt
     newRequestId: options.newRequestId ?? randomUUID,
   };
   const chatCompletions = createGenerationRoute(chatCompletionsApi, deps);
+  const responses = createGenerationRoute(responsesApi, deps);
   const messages = createGenerationRoute(messagesApi, deps);
   const models = createModelsRoute(deps);
   let draining = false;
@@ -80,6 +82,7 @@ export async function startHttpEdge(options: HttpEdgeOptions): Promise<RunningHt
     const expect = (wanted: string, route: EdgeRoute): EdgeRoute =>
       method === wanted ? route : async (_req, res, log) => fallback(req, res, log, new EdgeRequestError(`${method} is not allowed on ${path}; use ${wanted}.`, undefined, 'method_not_allowed'));
     if (path === '/v1/chat/completions') return expect('POST', chatCompletions);
+    if (path === '/v1/responses') return expect('POST', responses);
     if (path === '/v1/messages') return expect('POST', messages);
     if (path === '/v1/models' || path.startsWith('/v1/models/')) return expect('GET', models);
     return undefined;

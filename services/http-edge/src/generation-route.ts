@@ -11,7 +11,7 @@ import { SWITCHYARD_HEADERS, routeName, switchyardHeaders } from './translate/ro
 const FORWARDED_ROUTER_HEADERS = Object.values(SWITCHYARD_HEADERS);
 
 /**
- * The route for one generation API (`POST /v1/chat/completions` or `POST /v1/messages`):
+ * The route for one generation API (`POST /v1/chat/completions`, `/v1/responses` or `/v1/messages`):
  * read headers and body, translate, call the router (unary or streaming), translate back.
  * Failures before the first byte get the API's own error shape and status; failures after it
  * become the API's in-stream error event. A caller that goes away cancels the router call.
@@ -99,8 +99,8 @@ async function relayStream(api: ApiDialect, events: AsyncIterable<router.StreamG
     const failure = httpFailureOf(error);
     relay.log.grpc_code = failure.grpcCode;
     relay.log.error = failure.reason ?? 'INTERNAL';
-    const frame = api.errorFrame(failure, relay.requestId);
-    await writer.send(frame.data, frame.event);
+    const frames = encoder.fail?.(failure, relay.requestId) ?? [api.errorFrame(failure, relay.requestId)];
+    for (const frame of frames) await writer.send(frame.data, frame.event);
   } finally {
     await iterator.return?.();
     writer.end();

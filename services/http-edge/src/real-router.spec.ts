@@ -105,6 +105,23 @@ describe('HTTP edge through the real router, adapter and billing', () => {
     remember(response.headers);
   });
 
+  it('answers the Responses API, unary and streamed', async () => {
+    const { data, response } = await openai.responses.create({ model: 'switchyard/auto', instructions: 'Be brief.', input: 'Name a river', store: false }).withResponse();
+    expect(data.status).toBe('completed');
+    expect(data.output_text).toMatch(/answer to: Name a river$/);
+    expect(data.usage?.input_tokens).toBeGreaterThan(0);
+    remember(response.headers);
+
+    const { data: stream, response: streamed } = await openai.responses.create({ model: 'switchyard/auto', input: 'Name a lake', stream: true }).withResponse();
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    const completed = events[events.length - 1];
+    if (completed?.type !== 'response.completed') throw new Error('expected response.completed last');
+    expect(events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('')).toMatch(/answer to: Name a lake$/);
+    expect(completed.response.usage?.output_tokens).toBeGreaterThan(0);
+    rememberExtension(streamed.headers.get('x-switchyard-request-id'), (completed.response as unknown as { switchyard?: { cost?: { nanos_usd: string } } }).switchyard);
+  });
+
   it('lists the team’s models and aliases', async () => {
     const ids = [];
     for await (const model of openai.models.list()) ids.push(model.id);
@@ -161,7 +178,7 @@ describe('HTTP edge through the real router, adapter and billing', () => {
   });
 
   it('billing records every answered request exactly once, at the cost the edge reported', async () => {
-    expect(reported.size).toBe(7);
+    expect(reported.size).toBe(9);
     expect([...reported.values()].every((cost) => cost > 0n)).toBe(true);
     const expectedCost = [...reported.values()].reduce((sum, cost) => sum + cost, 0n);
     const spend = async () => (await billingClient.querySpend({ project: PROJECT })).rows[0];
