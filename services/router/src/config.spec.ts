@@ -19,7 +19,7 @@ describe('router config', () => {
     expect(config.circuit).toEqual({ consecutiveFailures: 5, halfOpenAfterMs: 10_000 });
   });
 
-  it('leases budget by default, and refuses a lease that would expire before its term ends', () => {
+  it('leases budget by default, and refuses a lease TTL too short to admit any request', () => {
     const env = { SWITCHYARD_BILLING__API_KEY: 'sy_0123456789_secretsecretsecretsecret' };
     const config = loadConfig(routerConfigSchema, { file, env, envPrefix: 'SWITCHYARD_' });
     expect(config.budget.lease).toEqual({ enabled: true, requests: 100, minNanosUsd: 100_000_000, headroom: 20, minRequests: 10, termMs: 30_000, ttlMs: 300_000 });
@@ -27,6 +27,9 @@ describe('router config', () => {
     expect(off.budget.lease.enabled).toBe(false);
     const short = { ...env, SWITCHYARD_BUDGET__LEASE__TERM_MS: '60000', SWITCHYARD_BUDGET__LEASE__TTL_MS: '60000' };
     expect(() => loadConfig(routerConfigSchema, { file, env: short, envPrefix: 'SWITCHYARD_' })).toThrow(/budget\.lease\.ttlMs/);
+    // Longer than its term, but too short for any request's own hold (deadline + 60 s) to fit inside it.
+    const unusable = { ...env, SWITCHYARD_BUDGET__LEASE__TERM_MS: '2000', SWITCHYARD_BUDGET__LEASE__TTL_MS: '30000' };
+    expect(() => loadConfig(routerConfigSchema, { file, env: unusable, envPrefix: 'SWITCHYARD_' })).toThrow(/termMs \+ 60000/);
   });
 
   it('names the bad key', () => {

@@ -61,7 +61,12 @@ const budgetLeaseSchema = z
      */
     ttlMs: z.number().int().min(1000).max(23 * 3600_000).default(300_000),
   })
-  .refine((lease) => lease.ttlMs > lease.termMs, { message: 'must be longer than termMs', path: ['ttlMs'] });
+  // A request under a lease needs its own hold's lifetime (its deadline + 60 s) to end before the lease's does:
+  // a TTL under termMs + 60 s could never admit a request, so leasing would silently never happen.
+  .refine((lease) => lease.ttlMs >= lease.termMs + 60_000, {
+    message: 'must be at least termMs + 60000 (a request under a lease needs its deadline + 60 s before the lease expires)',
+    path: ['ttlMs'],
+  });
 
 /**
  * The router's configuration: a YAML file plus `SWITCHYARD_*` environment overrides
