@@ -218,7 +218,12 @@ function responseFormat(format: NonNullable<ChatCompletionBody['response_format'
 }
 
 function toolChoice(choice: NonNullable<ChatCompletionBody['tool_choice']>): NonNullable<GenerateInit['params']>['toolChoice'] {
-  if (typeof choice === 'object') return { mode: common.ToolChoiceMode.NAMED, toolName: choice.function.name };
+  return toolChoiceParam(typeof choice === 'object' ? { name: choice.function.name } : choice);
+}
+
+/** OpenAI's tool_choice (a mode, or one named function) as ours; shared by Chat Completions and Responses. */
+export function toolChoiceParam(choice: 'none' | 'auto' | 'required' | { name: string }): NonNullable<GenerateInit['params']>['toolChoice'] {
+  if (typeof choice === 'object') return { mode: common.ToolChoiceMode.NAMED, toolName: choice.name };
   const modes = { none: common.ToolChoiceMode.NONE, auto: common.ToolChoiceMode.AUTO, required: common.ToolChoiceMode.REQUIRED } as const;
   return { mode: modes[choice] };
 }

@@ -5,6 +5,7 @@ import type { TranslatedGeneration } from '../api-dialect';
 import { EdgeRequestError } from './edge-request-error';
 import { openAIFieldPath } from './field-path';
 import { imageFromUrl } from './image-source';
+import { toolChoiceParam } from './openai-request';
 import { callerContext, type ChatMessageInit, type GenerateInit, type RouterCaller } from './router-caller';
 import { rejectUpstreamFields } from './upstream-field-guard';
 import { parseBody } from './zod-issues';
@@ -119,7 +120,7 @@ export function responsesToRouterRequest(raw: unknown, caller: RouterCaller): Tr
   if (body.temperature != null) params.temperature = body.temperature;
   if (body.top_p != null) params.topP = body.top_p;
   if (body.text?.format) params.responseFormat = responseFormat(body.text.format);
-  if (body.tool_choice) params.toolChoice = toolChoice(body.tool_choice);
+  if (body.tool_choice) params.toolChoice = toolChoiceParam(body.tool_choice);
   const instructions: ChatMessageInit[] = body.instructions ? [{ role: common.Role.SYSTEM, parts: [textPart(body.instructions)] }] : [];
   return {
     request: {
@@ -227,8 +228,3 @@ function responseFormat(format: z.output<typeof textFormat>): NonNullable<Genera
   }
 }
 
-function toolChoice(choice: NonNullable<ResponsesBody['tool_choice']>): NonNullable<GenerateInit['params']>['toolChoice'] {
-  if (typeof choice === 'object') return { mode: common.ToolChoiceMode.NAMED, toolName: choice.name };
-  const modes = { none: common.ToolChoiceMode.NONE, auto: common.ToolChoiceMode.AUTO, required: common.ToolChoiceMode.REQUIRED } as const;
-  return { mode: modes[choice] };
-}
