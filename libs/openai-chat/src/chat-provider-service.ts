@@ -109,10 +109,9 @@ export function createChatCompletionsService(options: ChatCompletionsServiceOpti
         throw failureOf(error, context);
       }
       if (!response.usage) {
-        // The contract's GenerateResponse has no "estimated" flag; a header tells the router.
+        // The estimate carries `estimated: true`, which the router passes on to the caller and billing.
         const text = completion.choices[0]?.message.content ?? '';
         response.usage = estimateChatUsage(body, text);
-        context.setHeader('x-switchyard-usage-estimated', 'true');
       }
       return { ...response, upstreamLatency: durationFromMs(watch.elapsedMs()) };
     },

@@ -127,7 +127,8 @@ export type StreamFinalInit = ProtoInit<typeof provider.StreamFinalSchema>;
 
 /**
  * The final message of a stream from its summary. When the upstream reported no usage (a server
- * without `stream_options`), pass `estimatedUsage`; the final message then says `usage_estimated`.
+ * without `stream_options`), pass `estimatedUsage`; the final message then says so twice, in
+ * `usage.estimated` and in the older `usage_estimated`.
  */
 export function toStreamFinal(summary: ChatStreamSummary, estimatedUsage?: TokenUsageInit): StreamFinalInit {
   const usage = summary.usage ?? estimatedUsage;
@@ -135,7 +136,7 @@ export function toStreamFinal(summary: ChatStreamSummary, estimatedUsage?: Token
     finishReason: summary.finishReason,
     providerFinishReason: summary.providerFinishReason,
     ...(usage ? { usage } : {}),
-    usageEstimated: summary.usage === undefined && estimatedUsage !== undefined,
+    usageEstimated: usage?.estimated ?? false,
     responseModel: summary.responseModel,
     responseId: summary.responseId,
   };

@@ -5,7 +5,8 @@ import type { ChatCompletionRequest, ChatMessageParam } from './chat-wire';
 /**
  * Estimated usage of a Chat Completions exchange, counted the way OpenAI's cookbook counts a prompt
  * (3 tokens per message plus role and content, 3 to prime the reply, tool definitions as JSON).
- * Used only when the upstream did not report usage; results are marked as estimates.
+ * Used only when the upstream did not report usage; the result says so (`estimated: true`), and the
+ * flag travels with the counts to the caller and the billing ledger.
  */
 export function estimateChatUsage(request: ChatCompletionRequest, outputText: string): TokenUsageInit {
   let prompt = 3;
@@ -13,7 +14,7 @@ export function estimateChatUsage(request: ChatCompletionRequest, outputText: st
   if (request.tools && request.tools.length > 0) {
     prompt += estimateTokens(JSON.stringify(request.tools.map((tool) => tool.function))) + 8;
   }
-  return { inputTokens: BigInt(prompt), outputTokens: BigInt(estimateTokens(outputText)), cachedInputTokens: 0n, reasoningTokens: 0n, cacheWriteInputTokens: 0n };
+  return { inputTokens: BigInt(prompt), outputTokens: BigInt(estimateTokens(outputText)), cachedInputTokens: 0n, reasoningTokens: 0n, cacheWriteInputTokens: 0n, estimated: true };
 }
 
 function messageText(message: ChatMessageParam): string {

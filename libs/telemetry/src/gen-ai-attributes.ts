@@ -74,6 +74,8 @@ export const SWITCHYARD_FEATURE_TAGS = 'switchyard.feature_tags';
 export const SWITCHYARD_REQUEST_ID = 'switchyard.request_id';
 /** Exact cost in integer nano-USD (int attribute; the same number billing records). */
 export const SWITCHYARD_COST_NANOS_USD = 'switchyard.cost.nanos_usd';
+/** true when the usage counts are the adapter's estimate (the upstream reported none); absent otherwise. */
+export const SWITCHYARD_USAGE_ESTIMATED = 'switchyard.usage.estimated';
 /** The price catalog version the cost was computed with. */
 export const SWITCHYARD_COST_PRICE_VERSION = 'switchyard.cost.price_version';
 /** What the same tokens would have cost on the team's baseline model, nano-USD. */

@@ -127,6 +127,17 @@ describe('GenAI spans', () => {
     });
   });
 
+  it('marks estimated usage, and only estimated usage', async () => {
+    await withGenAiSpan({ provider: 'ollama', model: 'llama' }, async (span) => {
+      setGenAiResponseAttributes(span, { usage: { inputTokens: 10n, outputTokens: 2n, estimated: true } });
+    });
+    await withGenAiSpan({ provider: 'openai', model: 'gpt-4o-mini' }, async (span) => {
+      setGenAiResponseAttributes(span, { usage: { inputTokens: 10n, outputTokens: 2n, estimated: false } });
+    });
+    expect(finished('chat llama').attributes['switchyard.usage.estimated']).toBe(true);
+    expect(finished('chat gpt-4o-mini').attributes).not.toHaveProperty('switchyard.usage.estimated');
+  });
+
   it('keeps money exact past 2^53 nano-USD by writing the decimal string', () => {
     expect(costAttributes({ nanosUsd: 2n ** 60n })['switchyard.cost.nanos_usd']).toBe('1152921504606846976');
     expect(costAttributes({ nanosUsd: 0n })).toEqual({ 'gen_ai.usage.cost': 0, 'switchyard.cost.nanos_usd': 0 });

@@ -53,6 +53,7 @@ import {
   SWITCHYARD_ROUTE_CANDIDATES,
   SWITCHYARD_ROUTE_CHOSEN,
   SWITCHYARD_ROUTE_RULE,
+  SWITCHYARD_USAGE_ESTIMATED,
 } from './gen-ai-attributes';
 
 /** The tracer all Switchyard code uses for its own spans. */
@@ -211,6 +212,8 @@ export interface TokenUsageCounts {
   cachedInputTokens?: bigint | number;
   reasoningTokens?: bigint | number;
   cacheWriteInputTokens?: bigint | number;
+  /** The counts are an estimate because the upstream reported none. */
+  estimated?: boolean;
 }
 
 /** What came back from an inference call. */
@@ -282,6 +285,8 @@ export function setGenAiResponseAttributes(span: Span, response: GenAiResponseIn
     const cacheWrites = toNumber(usage.cacheWriteInputTokens);
     if (cacheWrites > 0) attributes[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = cacheWrites;
     attributes[GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = toNumber(usage.reasoningTokens);
+    // Only set when true, so exact usage (the usual case) adds no attribute.
+    if (usage.estimated) attributes[SWITCHYARD_USAGE_ESTIMATED] = true;
   }
   put(attributes, GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, response.timeToFirstChunkSeconds);
   span.setAttributes(attributes);

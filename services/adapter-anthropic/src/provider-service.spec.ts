@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { common } from '@switchyard/contracts';
 import { createLogger, type RunningGrpcServer } from '@switchyard/grpc-kit';
@@ -80,6 +82,7 @@ describe('adapter-anthropic over gRPC against the fake Anthropic', () => {
     expect(error.codeName).toBe('UNAVAILABLE');
     const partial = error.details.partialUsage;
     expect(partial?.estimated).toBe(true);
+    expect(partial?.usage?.estimated).toBe(true);
     expect(partial?.deliveredCharacters).toBe(BigInt(delivered.length));
     expect(delivered.length).toBeGreaterThan(0);
     // The fake counts input tokens the same way for every request, so a complete stream tells the exact number.
@@ -87,6 +90,7 @@ describe('adapter-anthropic over gRPC against the fake Anthropic', () => {
     for await (const event of client.streamGenerate({ model: 'claude-haiku-4-5', messages: [user(PROMPT)] })) events.push(event);
     const final = events.at(-1)?.event;
     expect(final?.case === 'final' && final.value.usage?.inputTokens).toBe(partial?.usage?.inputTokens);
+    expect(final?.case === 'final' && final.value.usage?.estimated).toBe(false);
     expect(partial?.usage?.outputTokens).toBeGreaterThan(0n);
   });
 
@@ -95,5 +99,52 @@ describe('adapter-anthropic over gRPC against the fake Anthropic', () => {
     await expect(client.generate({ model: 'claude-haiku-4-5', messages: [user(PROMPT)] })).rejects.toMatchObject({ codeName: 'FAILED_PRECONDITION' });
     expect(logLines.join('')).not.toContain(SECRET);
     expect(logLines.join('')).not.toContain('conformance of adapters');
+  });
+});
+
+describe('adapter-anthropic against an upstream whose stream reports no output usage', () => {
+  // A minimal Anthropic-wire server (as some compatible proxies behave): message_start, text, message_stop,
+  // and no message_delta, so the output count is never reported.
+  const events = [
+    { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'proxy-model', content: [], usage: { input_tokens: 12, output_tokens: 1 } } },
+    { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+    { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello there, friend.' } },
+    { type: 'content_block_stop', index: 0 },
+    { type: 'message_stop' },
+  ];
+  let upstream: Server;
+  let adapter: RunningGrpcServer;
+  let client: ProviderServiceClient;
+
+  beforeAll(async () => {
+    upstream = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const event of events) response.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      response.end();
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as AddressInfo;
+    const config = anthropicAdapterConfigSchema.parse({
+      upstream: { baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 10_000 },
+      models: [{ id: 'proxy-model', upstreamModel: 'proxy-model' }],
+    });
+    adapter = await startAnthropicAdapter({ config, apiKey: SECRET, logger: createLogger({ service: 'adapter-anthropic', level: 'silent' }) });
+    client = createProviderClient(adapter.address);
+  });
+  afterAll(async () => {
+    client.close();
+    await adapter.shutdown(0);
+    await new Promise((resolve) => upstream.close(resolve));
+  });
+
+  it('keeps the reported input, estimates the output and marks the final usage estimated', async () => {
+    const received = [];
+    for await (const event of client.streamGenerate({ model: 'proxy-model', messages: [user('hi')] })) received.push(event);
+    const final = received.at(-1)?.event;
+    expect(final?.case).toBe('final');
+    if (final?.case !== 'final') return;
+    expect(final.value.usage).toMatchObject({ inputTokens: 12n, outputTokens: 5n, estimated: true }); // "Hello there, friend." in cl100k
+    expect(final.value.usageEstimated).toBe(true);
   });
 });

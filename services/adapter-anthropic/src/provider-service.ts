@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsBase, MessageCreateParamsNonStreaming, MessageCreateParamsStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { status as Status } from '@grpc/grpc-js';
-import type { provider } from '@switchyard/contracts';
+import type { common, provider } from '@switchyard/contracts';
 import { invalidArgument, ServiceFailure } from '@switchyard/grpc-kit';
 import {
   checkModelSupports,
@@ -14,13 +14,14 @@ import {
   upstreamFailureStatus,
   UpstreamProtocolError,
   upstreamTimeoutMs,
+  type ProtoInit,
   type ServedModelCatalog,
 } from '@switchyard/provider-kit';
 import type { ProviderServiceImplementation, ServerCallContext } from '@switchyard/sdk';
 import { describeAnthropicError } from './errors';
 import { toMessagesRequest, type GenerationInput } from './translate/request';
 import { fromAnthropicMessage } from './translate/response';
-import { createMessageStreamTranslator, toStreamFinal, type MessageStreamTranslator } from './translate/stream';
+import { createMessageStreamTranslator, toStreamFinal, type MessageStreamSummary, type MessageStreamTranslator } from './translate/stream';
 
 /** Options of {@link createAnthropicClient}. */
 export interface AnthropicClientOptions {
@@ -165,7 +166,7 @@ export function createAnthropicProviderService(options: AnthropicProviderService
         event: {
           case: 'final',
           value: {
-            ...toStreamFinal(summary),
+            ...toStreamFinal(summary, streamUsage(summary, body)),
             ...(ttft !== undefined ? { timeToFirstToken: durationFromMs(ttft) } : {}),
             upstreamLatency: durationFromMs(watch.elapsedMs()),
           },
@@ -179,23 +180,28 @@ export function createAnthropicProviderService(options: AnthropicProviderService
   };
 }
 
-/**
- * A broken stream carries what was consumed. `message_start` reports the input exactly; output is
- * exact only once a `message_delta` reported it, otherwise it is estimated from the delivered text.
- */
+/** A broken stream carries what was consumed (see streamUsage). */
 function withPartialUsage(failure: ServiceFailure, translator: MessageStreamTranslator, body: MessageCreateParamsBase): ServiceFailure {
   if (failure.code === Status.CANCELLED || failure.details.partialUsage) return failure;
   const summary = translator.summary();
-  const output = BigInt(estimateTokens(summary.outputText));
-  const usage = summary.usage
-    ? summary.outputUsageReported
-      ? summary.usage
-      : { ...summary.usage, outputTokens: output }
-    : { inputTokens: BigInt(estimateTokens(promptText(body))), outputTokens: output, cachedInputTokens: 0n, reasoningTokens: 0n, cacheWriteInputTokens: 0n };
+  const usage = streamUsage(summary, body);
   return new ServiceFailure(failure.code, failure.message, {
     ...failure.details,
-    partialUsage: partialUsage(usage, !(summary.usage && summary.outputUsageReported), summary.deliveredCharacters),
+    partialUsage: partialUsage(usage, usage.estimated ?? false, summary.deliveredCharacters),
   });
+}
+
+/**
+ * A stream's usage. `message_start` reports the input exactly; output is exact only once a
+ * `message_delta` reported it, otherwise it is estimated from the delivered text and the usage is
+ * marked `estimated` (so the caller and the billing ledger know).
+ */
+function streamUsage(summary: MessageStreamSummary, body: MessageCreateParamsBase): ProtoInit<typeof common.TokenUsageSchema> {
+  if (summary.usage && summary.outputUsageReported) return summary.usage;
+  const output = BigInt(estimateTokens(summary.outputText));
+  return summary.usage
+    ? { ...summary.usage, outputTokens: output, estimated: true }
+    : { inputTokens: BigInt(estimateTokens(promptText(body))), outputTokens: output, cachedInputTokens: 0n, reasoningTokens: 0n, cacheWriteInputTokens: 0n, estimated: true };
 }
 
 function promptText(body: MessageCreateParamsBase): string {

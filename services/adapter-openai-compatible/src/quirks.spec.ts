@@ -55,6 +55,7 @@ describe('adapter-openai-compatible: quirks are configuration', () => {
     expect(final?.case).toBe('final');
     if (final?.case !== 'final') return;
     expect(final.value.usageEstimated).toBe(true);
+    expect(final.value.usage?.estimated).toBe(true);
     expect(final.value.usage?.outputTokens).toBeGreaterThan(0n);
   });
 

@@ -66,6 +66,7 @@ describe('adapter-openai over gRPC against the fake OpenAI', () => {
     expect(final?.case).toBe('final');
     expect(final?.case === 'final' && final.value.usage?.outputTokens).toBe(42n);
     expect(final?.case === 'final' && final.value.usageEstimated).toBe(false);
+    expect(final?.case === 'final' && final.value.usage?.estimated).toBe(false);
   });
 
   it('asks for usage on streams, uses max_completion_tokens, forwards the request id and the upstream model name', async () => {

@@ -229,6 +229,7 @@ export function createBillingService(options: BillingServiceOptions): BillingSer
             },
             costNanosUsd: row.costNanos,
             baselineCostNanosUsd: row.baselineCostNanos,
+            estimatedNanosUsd: row.estimatedCostNanos,
           })),
           nextPageToken: result.nextPageToken,
         };

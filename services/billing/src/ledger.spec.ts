@@ -63,6 +63,18 @@ describe.each(testBackends())('usage ledger on %s', (backend) => {
     expect(rows[0]).toEqual({ input_tokens: 100n, cached_input_tokens: 500n, cache_write_input_tokens: 2000n });
   });
 
+  it('stores whether the usage was estimated', async () => {
+    await app.ledger.record([
+      usageRecord({ requestId: 'estimated-1', time: '2026-03-15T10:00:00Z', teamId: 'no-baseline', usageEstimated: true }),
+      usageRecord({ requestId: 'exact-1', time: '2026-03-15T10:00:00Z', teamId: 'no-baseline' }),
+    ]);
+    const { rows } = await test.database.query("SELECT request_id, usage_estimated FROM usage_ledger WHERE request_id IN ('estimated-1', 'exact-1') ORDER BY request_id");
+    expect(rows).toEqual([
+      { request_id: 'estimated-1', usage_estimated: true },
+      { request_id: 'exact-1', usage_estimated: false },
+    ]);
+  });
+
   it('prices cache writes at the input price on a model without a cache-write price', async () => {
     // gpt-4o-mini (no cache-write price): 1000 in + 400 writes at $0.15 + 100 out × $0.60 = 210,000 + 60,000 nano
     const [result] = await app.ledger.record([usageRecord({ requestId: 'cache-write-2', time: '2026-03-15T10:00:00Z', teamId: 'no-baseline', cacheWriteInputTokens: 400n })]);
@@ -100,6 +112,13 @@ describe.each(testBackends())('usage ledger on %s', (backend) => {
     const [result] = await app.ledger.record([usageRecord({ requestId: 'conflict-2', time: '2026-03-15T10:00:00Z', teamId: 'search', cacheWriteInputTokens: 10n })]);
     expect(result.errorCode).toBe('ALREADY_EXISTS');
     expect(result.errorMessage).toContain('(differs in: usage.cache_write_input_tokens)');
+  });
+
+  it('names the estimated flag when a replay differs only in it', async () => {
+    await app.ledger.record([usageRecord({ requestId: 'conflict-3', time: '2026-03-15T10:00:00Z', teamId: 'search' })]);
+    const [result] = await app.ledger.record([usageRecord({ requestId: 'conflict-3', time: '2026-03-15T10:00:00Z', teamId: 'search', usageEstimated: true })]);
+    expect(result.errorCode).toBe('ALREADY_EXISTS');
+    expect(result.errorMessage).toContain('(differs in: usage.estimated)');
   });
 
   it('handles the same request id twice in one batch', async () => {
@@ -244,6 +263,7 @@ describe('usageContentHash', () => {
     ['model.deployment', { model: { ...row.model!, deployment: 'd' } }],
     ['usage.reasoning_tokens', { usage: { ...row.usage!, reasoningTokens: 1n } }],
     ['usage.cache_write_input_tokens', { usage: { ...row.usage!, cacheWriteInputTokens: 1n } }],
+    ['usage.estimated', { usage: { ...row.usage!, estimated: true } }],
     ['baseline_model', { baselineModel: 'openai/gpt-4o' }],
     ['latency', { latency: { seconds: 0n, nanos: 1 } }],
     ['outcome', { outcome: billing.UsageOutcome.PARTIAL }],

@@ -62,6 +62,7 @@ interface PricedRow {
   cachedInputTokens: bigint;
   reasoningTokens: bigint;
   cacheWriteInputTokens: bigint;
+  usageEstimated: boolean;
   costNanos: bigint;
   priceVersion: string;
   baselineModel: string;
@@ -92,6 +93,7 @@ interface StoredRow {
   cached_input_tokens: bigint;
   reasoning_tokens: bigint;
   cache_write_input_tokens: bigint;
+  usage_estimated: boolean;
   outcome: number;
   latency_micros: bigint;
   end_user_id: string;
@@ -213,6 +215,7 @@ function priceRecord(record: billing.UsageRecord, index: number, time: Date, tea
     cachedInputTokens: usage.cachedInputTokens,
     reasoningTokens: usage.reasoningTokens,
     cacheWriteInputTokens: usage.cacheWriteInputTokens,
+    usageEstimated: usage.estimated,
     costNanos: computeCost(tokens, price),
     priceVersion: price.version,
     baselineModel,
@@ -231,12 +234,14 @@ function priceRecord(record: billing.UsageRecord, index: number, time: Date, tea
  * same id compares one column. Cheaper than re-encoding the protobuf; when UsageRecord gains a
  * field, add it here (and bump the "v1" prefix).
  *
- * Fields added after v1 whose zero value is what every earlier row had (usage.cache_write_input_tokens)
- * are appended as a name-value pair only when non-zero, without a bump: a row stored before the field
- * existed keeps its hash, so its replay is still a DUPLICATE, while any non-zero value changes the hash.
+ * Fields added after v1 whose zero value is what every earlier row had (usage.cache_write_input_tokens,
+ * usage.estimated) are appended as a name-value pair only when non-zero, without a bump: a row stored
+ * before the field existed keeps its hash, so its replay is still a DUPLICATE, while any non-zero value
+ * changes the hash.
  */
 export function usageContentHash(record: billing.UsageRecord): string {
   const cacheWrites = record.usage?.cacheWriteInputTokens ?? 0n;
+  const estimated = record.usage?.estimated ?? false;
   const canonical = JSON.stringify([
     'v1',
     record.requestId,
@@ -260,6 +265,7 @@ export function usageContentHash(record: billing.UsageRecord): string {
     record.reservationId,
     record.routeRule,
     ...(cacheWrites === 0n ? [] : ['usage.cache_write_input_tokens', String(cacheWrites)]),
+    ...(estimated ? ['usage.estimated', 'true'] : []),
   ]);
   return hash('sha256', canonical, 'hex');
 }
@@ -281,6 +287,7 @@ function describeDifference(row: PricedRow, stored: StoredRow): string {
   check('usage.cached_input_tokens', row.cachedInputTokens, stored.cached_input_tokens);
   check('usage.reasoning_tokens', row.reasoningTokens, stored.reasoning_tokens);
   check('usage.cache_write_input_tokens', row.cacheWriteInputTokens, stored.cache_write_input_tokens);
+  check('usage.estimated', row.usageEstimated, stored.usage_estimated);
   check('outcome', row.outcome, stored.outcome);
   check('latency', row.latencyMicros, stored.latency_micros);
   check('end_user_id', row.endUserId, stored.end_user_id);
@@ -293,16 +300,17 @@ function describeDifference(row: PricedRow, stored: StoredRow): string {
 const FEATURE_TAG_SEPARATOR = '\u001f';
 
 /**
- * The arguments of billing_record_usage (migration 0003), in order: one array per column, one element
+ * The arguments of billing_record_usage (migration 0004), in order: one array per column, one element
  * per row. Each is sent as an array literal, built in one pass: much cheaper than letting the driver
  * prepare and escape a thousand elements per column.
  */
 interface RecordUsageArgument {
-  type: 'text' | 'timestamptz' | 'bigint' | 'smallint';
+  type: 'text' | 'timestamptz' | 'bigint' | 'smallint' | 'boolean';
   literal: (rows: readonly PricedRow[]) => string;
 }
 const text = (type: 'text' | 'timestamptz', value: (row: PricedRow) => string): RecordUsageArgument => ({ type, literal: (rows) => textArrayLiteral(rows.map(value)) });
 const integer = (type: 'bigint' | 'smallint', value: (row: PricedRow) => bigint | number): RecordUsageArgument => ({ type, literal: (rows) => integerArrayLiteral(rows.map(value)) });
+const flag = (value: (row: PricedRow) => boolean): RecordUsageArgument => ({ type: 'boolean', literal: (rows) => `{${rows.map((row) => (value(row) ? 't' : 'f')).join(',')}}` });
 const RECORD_USAGE_ARGUMENTS: readonly RecordUsageArgument[] = [
   text('text', (row) => row.requestId),
   text('timestamptz', (row) => row.time.toISOString()),
@@ -318,6 +326,7 @@ const RECORD_USAGE_ARGUMENTS: readonly RecordUsageArgument[] = [
   integer('bigint', (row) => row.cachedInputTokens),
   integer('bigint', (row) => row.reasoningTokens),
   integer('bigint', (row) => row.cacheWriteInputTokens),
+  flag((row) => row.usageEstimated),
   integer('bigint', (row) => row.costNanos),
   text('text', (row) => row.priceVersion),
   text('text', (row) => row.baselineModel),
@@ -332,7 +341,7 @@ const RECORD_USAGE_ARGUMENTS: readonly RecordUsageArgument[] = [
 
 /** The stored columns billing_record_usage returns for the request ids that already existed. */
 const RECORD_USAGE_SQL = `SELECT request_id, content_hash, cost_nanos, price_version, baseline_cost_nanos, baseline_model, time, team_id, project,
-  provider, model, deployment, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cache_write_input_tokens, outcome, latency_micros, end_user_id,
+  provider, model, deployment, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cache_write_input_tokens, usage_estimated, outcome, latency_micros, end_user_id,
   feature_tags, reservation_id, route_rule
   FROM billing_record_usage(${RECORD_USAGE_ARGUMENTS.map((arg, i) => `$${i + 1}::${arg.type}[]`).join(', ')}, $${RECORD_USAGE_ARGUMENTS.length + 1}::timestamptz)`;
 
@@ -390,7 +399,7 @@ export function createUsageLedger(options: UsageLedgerOptions): UsageLedger {
       // A global order (by request id) for inserts, so concurrent batches sharing ids never deadlock.
       const candidates = [...firstById.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0));
 
-      // 4. Write, in one statement (see migrations 0002 and 0003): ledger rows, the holds they close, budget counters.
+      // 4. Write, in one statement (see migrations 0002 to 0004): ledger rows, the holds they close, budget counters.
       //    What comes back are the stored rows of the ids that already existed; every other one was inserted.
       const stored = new Map<string, StoredRow>();
       if (candidates.length > 0) {

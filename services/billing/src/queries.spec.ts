@@ -29,7 +29,7 @@ describe.each(testBackends())('queries on %s', (backend) => {
     const results = await app.ledger.record([
       // alpha, 2026-03-10
       usageRecord({ requestId: 'r1', time: '2026-03-10T09:00:00Z', teamId: 'alpha', project: 'search', inputTokens: 10_000n, outputTokens: 2_000n }),
-      usageRecord({ requestId: 'r2', time: '2026-03-10T09:30:00Z', teamId: 'alpha', project: 'chat', provider: 'anthropic', model: 'claude-haiku-4-5', inputTokens: 4_000n, outputTokens: 1_000n, cachedInputTokens: 2_000n }),
+      usageRecord({ requestId: 'r2', time: '2026-03-10T09:30:00Z', teamId: 'alpha', project: 'chat', provider: 'anthropic', model: 'claude-haiku-4-5', inputTokens: 4_000n, outputTokens: 1_000n, cachedInputTokens: 2_000n, usageEstimated: true }),
       usageRecord({ requestId: 'r3', time: '2026-03-10T10:15:00Z', teamId: 'alpha', project: 'search', ...qwen, inputTokens: 2_000n, outputTokens: 1_000n }),
       // beta uses the same deployment in the same hour: 1,000 tokens against alpha's 3,000
       usageRecord({ requestId: 'r5', time: '2026-03-10T10:45:00Z', teamId: 'beta', ...qwen, inputTokens: 1_000n, outputTokens: 0n }),
@@ -122,7 +122,17 @@ describe.each(testBackends())('queries on %s', (backend) => {
     it('sums one total row without grouping', async () => {
       const { rows } = await app.queries.querySpend({ ...range, groupBy: [], pageSize: 0, pageToken: '' });
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ group: {}, requestCount: 9n, costNanos: 2_700_000n + 9_200_000n + 14_000_000n });
+      expect(rows[0]).toMatchObject({ group: {}, requestCount: 9n, costNanos: 2_700_000n + 9_200_000n + 14_000_000n, estimatedCostNanos: 9_200_000n });
+    });
+
+    it('sums the spend whose usage was estimated apart, per group', async () => {
+      const { rows } = await app.queries.querySpend({ ...range, teamId: 'alpha', groupBy: [D.PROJECT], pageSize: 0, pageToken: '' });
+      // r2 (project chat) is the only row whose usage the adapter estimated
+      expect(rows.map((r) => [r.group.project, r.costNanos, r.estimatedCostNanos])).toEqual([
+        ['', 0n, 0n],
+        ['chat', 9_200_000n, 9_200_000n],
+        ['search', 16_700_000n, 0n],
+      ]);
     });
 
     it('groups by team, project, model, provider and day', async () => {

@@ -22,6 +22,8 @@ export interface SpendGroup {
   cacheWriteInputTokens: bigint;
   costNanos: bigint;
   baselineCostNanos: bigint;
+  /** Of costNanos, the spend on rows whose usage the adapter estimated (usage_estimated). */
+  estimatedCostNanos: bigint;
 }
 
 /** One team-day of savings. */
@@ -163,7 +165,8 @@ export function createBillingQueries(options: BillingQueriesOptions): BillingQue
                  COALESCE(SUM(input_tokens), 0)::text AS input_tokens, COALESCE(SUM(output_tokens), 0)::text AS output_tokens,
                  COALESCE(SUM(cached_input_tokens), 0)::text AS cached_input_tokens, COALESCE(SUM(reasoning_tokens), 0)::text AS reasoning_tokens,
                  COALESCE(SUM(cache_write_input_tokens), 0)::text AS cache_write_input_tokens,
-                 COALESCE(SUM(cost_nanos), 0)::text AS cost_nanos, COALESCE(SUM(baseline_cost_nanos), 0)::text AS baseline_cost_nanos
+                 COALESCE(SUM(cost_nanos), 0)::text AS cost_nanos, COALESCE(SUM(baseline_cost_nanos), 0)::text AS baseline_cost_nanos,
+                 COALESCE(SUM(cost_nanos) FILTER (WHERE usage_estimated), 0)::text AS estimated_cost_nanos
           FROM usage_ledger
           WHERE time >= $1 AND time < $2 AND ($3::text IS NULL OR team_id = $3) AND ($4::text IS NULL OR project = $4)
           ${keys.length > 0 ? `GROUP BY ${dimensions.map((d) => d.sql).join(', ')}` : ''}
@@ -183,6 +186,7 @@ export function createBillingQueries(options: BillingQueriesOptions): BillingQue
           cacheWriteInputTokens: big(row.cache_write_input_tokens),
           costNanos: big(row.cost_nanos),
           baselineCostNanos: big(row.baseline_cost_nanos),
+          estimatedCostNanos: big(row.estimated_cost_nanos),
         }),
       );
       const last = rows.length > size ? rows[size - 1] : undefined;

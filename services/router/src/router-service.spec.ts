@@ -48,6 +48,7 @@ describe('router over real gRPC with fake adapters and billing', () => {
       p.script.holdFinal = undefined;
       p.script.breakAfterDeltas = undefined;
       p.script.cacheWriteInputTokens = undefined;
+      p.script.usageEstimated = undefined;
     }
   });
 
@@ -273,6 +274,34 @@ describe('router over real gRPC with fake adapters and billing', () => {
     });
   });
 
+  describe('estimated usage', () => {
+    it('passes an adapter\'s estimated usage to the caller and to billing', async () => {
+      for (const p of [f.cheapA, f.cheapB, f.strong]) p.script.usageEstimated = true;
+      const response = await f.client.generate(ask(EASY, { context: { requestId: 'estimated-1' } }));
+      expect(response.usage?.estimated).toBe(true);
+      expect(await f.router.shipper.drain(5000)).toBe(true);
+      expect(f.billing.state.ledger.get('estimated-1')?.record.usage?.estimated).toBe(true);
+    });
+
+    it('turns a stream final\'s usage_estimated into usage.estimated for the caller and billing', async () => {
+      for (const p of [f.cheapA, f.cheapB, f.strong]) p.script.usageEstimated = true;
+      let usage: common.TokenUsage | undefined;
+      for await (const event of f.client.streamGenerate(ask(HARD, { context: { requestId: 'estimated-stream-1' } }))) {
+        if (event.event.case === 'final') usage = event.event.value.usage;
+      }
+      expect(usage).toMatchObject({ outputTokens: 12n, estimated: true });
+      expect(await f.router.shipper.drain(5000)).toBe(true);
+      expect(f.billing.state.ledger.get('estimated-stream-1')?.record.usage?.estimated).toBe(true);
+    });
+
+    it('leaves reported usage unmarked', async () => {
+      const response = await f.client.generate(ask(EASY, { context: { requestId: 'exact-1' } }));
+      expect(response.usage?.estimated).toBe(false);
+      expect(await f.router.shipper.drain(5000)).toBe(true);
+      expect(f.billing.state.ledger.get('exact-1')?.record.usage?.estimated).toBe(false);
+    });
+  });
+
   describe('streaming', () => {
     it('relays deltas before the upstream finishes; the final carries usage and the cost billing records', async () => {
       let release!: () => void;
@@ -339,6 +368,7 @@ describe('router over real gRPC with fake adapters and billing', () => {
       expect(error.codeName).toBe('UNAVAILABLE');
       expect(error.reason).toBe('STREAM_BROKEN');
       expect(error.details.partialUsage?.usage?.outputTokens).toBe(2n);
+      expect(error.details.partialUsage?.usage?.estimated).toBe(true);
       expect(f.cheapB.calls.length).toBe(callsB);
       await f.router.shipper.drain(2000);
       expect(f.billing.state.ledger.get('broken-1')?.record.outcome).toBe(billing.UsageOutcome.PARTIAL);

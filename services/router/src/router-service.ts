@@ -211,6 +211,14 @@ function errorCode(error: unknown): number {
   return error instanceof SwitchyardError ? error.code : status.UNKNOWN;
 }
 
+/**
+ * The usage with `estimated` set when the adapter flagged it beside the counts rather than in them
+ * (StreamFinal.usage_estimated, PartialUsage.estimated), so the caller and billing see one flag.
+ */
+function markedEstimated(usage: common.TokenUsage | undefined, estimated: boolean): common.TokenUsage | undefined {
+  return usage && estimated && !usage.estimated ? { ...usage, estimated: true } : usage;
+}
+
 function ms(from: number): number {
   return performance.now() - from;
 }
@@ -483,7 +491,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       ...extra,
     });
     const estimatedUsage = () =>
-      create(common.TokenUsageSchema, { inputTokens: BigInt(p.reading.estimatedInputTokens), outputTokens: BigInt(Math.ceil(deliveredChars / 4)) });
+      create(common.TokenUsageSchema, { inputTokens: BigInt(p.reading.estimatedInputTokens), outputTokens: BigInt(Math.ceil(deliveredChars / 4)), estimated: true });
 
     try {
       // Phase 1: find a candidate that produces a first event; fall back freely until then.
@@ -608,13 +616,14 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
           };
         } else if (event.event.case === 'final') {
           const final = event.event.value;
+          const usage = markedEstimated(final.usage, final.usageEstimated);
           const at = new Date();
-          const cost = priceUsage(candidate, final.usage, p.teamPolicy, at);
-          if (attemptSpan?.isRecording()) setGenAiResponseAttributes(attemptSpan, attemptResponseInfo(final), cost);
+          const cost = priceUsage(candidate, usage, p.teamPolicy, at);
+          if (attemptSpan?.isRecording()) setGenAiResponseAttributes(attemptSpan, attemptResponseInfo({ ...final, usage }), cost);
           if (serverSpan?.isRecording()) setCostAttributes(serverSpan, cost);
           accounted = true;
-          await account(usageRecord(p, request, candidate, final.usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS), traceparent);
-          finish(summary(status.OK, { usage: final.usage, costNanos: cost.nanosUsd }));
+          await account(usageRecord(p, request, candidate, usage, hold, at, ms(started), billing.UsageOutcome.SUCCESS), traceparent);
+          finish(summary(status.OK, { usage, costNanos: cost.nanosUsd }));
           if (sample && sampler) {
             sampler.submit({
               requestId: p.requestId,
@@ -630,7 +639,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
               case: 'final',
               value: {
                 finishReason: final.finishReason,
-                usage: final.usage,
+                usage,
                 cost,
                 route: p.decision,
                 responseModel: final.responseModel,
@@ -652,7 +661,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       accounted = true;
       const original = error instanceof AttemptFailure ? error.original : error;
       const partial = original instanceof SwitchyardError ? original.details.partialUsage : undefined;
-      const usage = partial?.usage ?? estimatedUsage();
+      const usage = markedEstimated(partial?.usage, partial?.estimated ?? false) ?? estimatedUsage();
       const cancelled = context.signal.aborted;
       const code = cancelled ? status.CANCELLED : status.UNAVAILABLE;
       const at = new Date();
@@ -666,7 +675,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
       finish(summary(code, { usage, costNanos: cost.nanosUsd }));
       if (cancelled) throw new ServiceFailure(status.CANCELLED, 'the caller cancelled the stream');
       throw unavailable(`the stream from ${candidate.key} broke after it started; no fallback after the first token: ${(error as Error).message}`, 'STREAM_BROKEN', {
-        partialUsage: { usage, estimated: !partial?.usage || (partial?.estimated ?? false), deliveredCharacters: BigInt(deliveredChars) },
+        partialUsage: { usage, estimated: usage.estimated, deliveredCharacters: BigInt(deliveredChars) },
       });
     } finally {
       controller.abort();

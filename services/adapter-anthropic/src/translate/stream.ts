@@ -144,13 +144,16 @@ export function createMessageStreamTranslator(): MessageStreamTranslator {
   };
 }
 
-/** The final message of a completed stream. */
-export function toStreamFinal(summary: MessageStreamSummary): StreamFinalInit {
+/**
+ * The final message of a completed stream. `usage` replaces the summary's when the adapter had to
+ * estimate part of it (an upstream that sent no `message_delta` usage); it then says `estimated`.
+ */
+export function toStreamFinal(summary: MessageStreamSummary, usage = summary.usage): StreamFinalInit {
   return {
     finishReason: summary.finishReason,
     providerFinishReason: summary.providerFinishReason,
-    ...(summary.usage ? { usage: summary.usage } : {}),
-    usageEstimated: false,
+    ...(usage ? { usage } : {}),
+    usageEstimated: usage?.estimated ?? false,
     responseModel: summary.responseModel,
     responseId: summary.responseId,
   };

@@ -17,6 +17,7 @@ export interface UsageRecordInput {
   cachedInputTokens?: bigint;
   reasoningTokens?: bigint;
   cacheWriteInputTokens?: bigint;
+  usageEstimated?: boolean;
   baselineModel?: string;
   reservationId?: string;
   featureTags?: string[];
@@ -40,6 +41,7 @@ export function usageRecord(input: UsageRecordInput): billing.UsageRecord {
       cachedInputTokens: input.cachedInputTokens ?? 0n,
       reasoningTokens: input.reasoningTokens ?? 0n,
       cacheWriteInputTokens: input.cacheWriteInputTokens ?? 0n,
+      estimated: input.usageEstimated ?? false,
     },
     baselineModel: input.baselineModel ?? '',
     latency: { seconds: BigInt(Math.floor(latencyMs / 1000)), nanos: (latencyMs % 1000) * 1_000_000 },

@@ -3,6 +3,8 @@ import type { common } from '@switchyard/contracts';
 /** What the router reports about where a request went and what it cost. */
 export interface RouteReport {
   readonly route?: common.RouteDecision;
+  /** Only its `estimated` flag is reported here; the counts go into each API's own usage shape. */
+  readonly usage?: common.TokenUsage;
   readonly cost?: common.Cost;
   readonly traceId?: string;
   readonly requestId?: string;
@@ -39,7 +41,9 @@ export function switchyardHeaders(report: RouteReport): Record<string, string> {
 /**
  * The `switchyard` field the edge adds to a response body (and, for streams, to the last event,
  * whose headers went out before the cost was known). int64 amounts are decimal strings, as in
- * protobuf's JSON mapping, so no client rounds them.
+ * protobuf's JSON mapping, so no client rounds them. `usage_estimated: true` appears only when the
+ * token counts (and so the cost) are the adapter's estimate: neither OpenAI's nor Anthropic's usage
+ * shape has room for that.
  */
 export function switchyardExtension(report: RouteReport): Record<string, unknown> {
   const extension: Record<string, unknown> = {};
@@ -66,5 +70,6 @@ export function switchyardExtension(report: RouteReport): Record<string, unknown
       baseline_model: cost.baselineModel,
     };
   }
+  if (report.usage?.estimated) extension['usage_estimated'] = true;
   return extension;
 }

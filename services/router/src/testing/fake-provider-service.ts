@@ -31,6 +31,11 @@ export interface FakeProviderScript {
   outputTokens: number;
   /** Prompt-cache write tokens reported per reply (as an Anthropic upstream would); default 0. */
   cacheWriteInputTokens?: number;
+  /**
+   * Usage is an estimate (an upstream that reported none): unary replies say so in usage.estimated,
+   * stream finals only in the older StreamFinal.usage_estimated, as an adapter predating the field would.
+   */
+  usageEstimated?: boolean;
 }
 
 /** A call the fake received. */
@@ -116,7 +121,7 @@ export async function startFakeProvider(options: FakeProviderOptions): Promise<F
         message: chatMessage('assistant', `[${request.model}] answer to: ${messageText(last).slice(0, 40)}`),
         finishReason: common.FinishReason.STOP,
         providerFinishReason: 'stop',
-        usage: usageFor(request.messages),
+        usage: { ...usageFor(request.messages), estimated: script.usageEstimated ?? false },
         responseModel: `${request.model}-2025`,
         responseId: `resp-${calls.length}`,
       };
@@ -152,7 +157,13 @@ export async function startFakeProvider(options: FakeProviderOptions): Promise<F
       yield {
         event: {
           case: 'final',
-          value: { finishReason: common.FinishReason.STOP, providerFinishReason: 'stop', usage: usageFor(request.messages), responseModel: `${request.model}-2025` },
+          value: {
+            finishReason: common.FinishReason.STOP,
+            providerFinishReason: 'stop',
+            usage: usageFor(request.messages),
+            usageEstimated: script.usageEstimated ?? false,
+            responseModel: `${request.model}-2025`,
+          },
         },
       };
     },

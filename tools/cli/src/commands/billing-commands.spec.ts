@@ -15,7 +15,19 @@ const budget = (teamId: string, project: string, limit: bigint, spent: bigint, r
   remainingNanosUsd: limit - spent - reserved,
 });
 
-/** A scripted BillingService on real gRPC: two pages of budgets, and deletes that find a budget unless the project is "missing". */
+const spendRow = (model: string, cost: bigint, estimated: bigint) => ({
+  group: { model },
+  requestCount: 2n,
+  usage: { inputTokens: 100n, outputTokens: 20n },
+  costNanosUsd: cost,
+  baselineCostNanosUsd: cost * 2n,
+  estimatedNanosUsd: estimated,
+});
+
+/**
+ * A scripted BillingService on real gRPC: two pages of budgets, deletes that find a budget unless the
+ * project is "missing", and spend with estimated usage only for team "ollama-users".
+ */
 function scriptedBilling(seen: { lists: billing.ListBudgetsRequest[]; deletes: billing.DeleteBudgetRequest[] }): BillingServiceImplementation {
   const fail = (): never => {
     throw new Error('not scripted');
@@ -29,6 +41,13 @@ function scriptedBilling(seen: { lists: billing.ListBudgetsRequest[]; deletes: b
         ? { budgets: [budget('alpha', '', 10n * USD, USD, USD / 2n), budget('alpha', 'search', 3n * USD, 0n, 0n)], nextPageToken: 'page-2' }
         : { budgets: [budget('beta', '', 5n * USD, 6n * USD, 0n)], nextPageToken: '' };
     },
+    querySpend: (request) => ({
+      rows:
+        request.teamId === 'ollama-users'
+          ? [spendRow('gpt-4o-mini', USD / 2n, 0n), spendRow('llama', USD / 4n, USD / 4n)]
+          : [spendRow('gpt-4o-mini', USD / 2n, 0n)],
+      nextPageToken: '',
+    }),
     deleteBudget: (request) => {
       seen.deletes.push(request);
       if (request.project === 'missing') {
@@ -39,7 +58,7 @@ function scriptedBilling(seen: { lists: billing.ListBudgetsRequest[]; deletes: b
   };
 }
 
-describe('switchyard budget list and delete', () => {
+describe('switchyard spend, budget list and delete', () => {
   let server: RunningGrpcServer;
   const seen: { lists: billing.ListBudgetsRequest[]; deletes: billing.DeleteBudgetRequest[] } = { lists: [], deletes: [] };
   let output: string[];
@@ -68,11 +87,23 @@ describe('switchyard budget list and delete', () => {
 
   afterEach(() => log.mockRestore());
 
-  const cli = (...args: string[]) => {
+  const run = (...args: string[]) => {
     const program = new Command('switchyard').exitOverride();
     registerBillingCommands(program);
-    return program.parseAsync(['node', 'switchyard', 'budget', ...args, '--billing', server.address, '--api-key', 'test-key']);
+    return program.parseAsync(['node', 'switchyard', ...args, '--billing', server.address, '--api-key', 'test-key']);
   };
+  const cli = (...args: string[]) => run('budget', ...args);
+
+  it('spend shows the spend on estimated usage only when there is some', async () => {
+    await run('spend', '--team', 'ollama-users');
+    const text = output.join('\n');
+    expect(text).toMatch(/^model\s+requests\s+input tok\s+output tok\s+cost\s+baseline\s+estimated$/m);
+    expect(text).toMatch(/^llama\s+2\s+100\s+20\s+\$0\.250000\s+\$0\.500000\s+\$0\.250000$/m);
+    expect(text).toMatch(/^gpt-4o-mini\s+2\s+100\s+20\s+\$0\.500000\s+\$1\.000000\s+\$0\.000000$/m);
+    output.length = 0;
+    await run('spend', '--team', 'alpha');
+    expect(output.join('\n')).not.toContain('estimated');
+  });
 
   it('lists every page of budgets as a table', async () => {
     await cli('list');

@@ -75,9 +75,11 @@ export function registerBillingCommands(program: Command): void {
         } while (pageToken);
         if (flags.json) return console.log(JSON.stringify(rows.map((r) => protoToJson(billing.SpendRowSchema, r)), null, 2));
         const keys = flags.by ?? [];
+        // The column of spend on estimated usage appears only when there is some: usually there is none.
+        const anyEstimated = rows.some((r) => r.estimatedNanosUsd !== 0n);
         console.log(
           formatTable(
-            [...keys, 'requests', 'input tok', 'output tok', 'cost', 'baseline'],
+            [...keys, 'requests', 'input tok', 'output tok', 'cost', 'baseline', ...(anyEstimated ? ['estimated'] : [])],
             rows.map((r) => [
               ...keys.map((k) => r.group[k] ?? ''),
               r.requestCount,
@@ -85,9 +87,11 @@ export function registerBillingCommands(program: Command): void {
               r.usage?.outputTokens ?? 0n,
               formatUsd(r.costNanosUsd),
               formatUsd(r.baselineCostNanosUsd),
+              ...(anyEstimated ? [formatUsd(r.estimatedNanosUsd)] : []),
             ]),
           ),
         );
+        if (anyEstimated) console.log('\nestimated: spend whose token counts the adapter estimated (the upstream reported no usage)');
       }),
     );
 

@@ -10,10 +10,10 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchyard/common/v1/usage.proto.
  */
 export const file_switchyard_common_v1_usage: GenFile = /*@__PURE__*/
-  fileDesc("CiBzd2l0Y2h5YXJkL2NvbW1vbi92MS91c2FnZS5wcm90bxIUc3dpdGNoeWFyZC5jb21tb24udjEikgEKClRva2VuVXNhZ2USFAoMaW5wdXRfdG9rZW5zGAEgASgDEhUKDW91dHB1dF90b2tlbnMYAiABKAMSGwoTY2FjaGVkX2lucHV0X3Rva2VucxgDIAEoAxIYChByZWFzb25pbmdfdG9rZW5zGAQgASgDEiAKGGNhY2hlX3dyaXRlX2lucHV0X3Rva2VucxgFIAEoAyJkCgRDb3N0EhEKCW5hbm9zX3VzZBgBIAEoAxIVCg1wcmljZV92ZXJzaW9uGAIgASgJEhoKEmJhc2VsaW5lX25hbm9zX3VzZBgDIAEoAxIWCg5iYXNlbGluZV9tb2RlbBgEIAEoCSJwCgxQYXJ0aWFsVXNhZ2USLwoFdXNhZ2UYASABKAsyIC5zd2l0Y2h5YXJkLmNvbW1vbi52MS5Ub2tlblVzYWdlEhEKCWVzdGltYXRlZBgCIAEoCBIcChRkZWxpdmVyZWRfY2hhcmFjdGVycxgDIAEoA2IGcHJvdG8z");
+  fileDesc("CiBzd2l0Y2h5YXJkL2NvbW1vbi92MS91c2FnZS5wcm90bxIUc3dpdGNoeWFyZC5jb21tb24udjEipQEKClRva2VuVXNhZ2USFAoMaW5wdXRfdG9rZW5zGAEgASgDEhUKDW91dHB1dF90b2tlbnMYAiABKAMSGwoTY2FjaGVkX2lucHV0X3Rva2VucxgDIAEoAxIYChByZWFzb25pbmdfdG9rZW5zGAQgASgDEiAKGGNhY2hlX3dyaXRlX2lucHV0X3Rva2VucxgFIAEoAxIRCgllc3RpbWF0ZWQYBiABKAgiZAoEQ29zdBIRCgluYW5vc191c2QYASABKAMSFQoNcHJpY2VfdmVyc2lvbhgCIAEoCRIaChJiYXNlbGluZV9uYW5vc191c2QYAyABKAMSFgoOYmFzZWxpbmVfbW9kZWwYBCABKAkicAoMUGFydGlhbFVzYWdlEi8KBXVzYWdlGAEgASgLMiAuc3dpdGNoeWFyZC5jb21tb24udjEuVG9rZW5Vc2FnZRIRCgllc3RpbWF0ZWQYAiABKAgSHAoUZGVsaXZlcmVkX2NoYXJhY3RlcnMYAyABKANiBnByb3RvMw");
 
 /**
- * TokenUsage counts tokens exactly as the upstream provider reported them.
+ * TokenUsage counts tokens exactly as the upstream provider reported them, unless `estimated`.
  *
  * @generated from message switchyard.common.v1.TokenUsage
  */
@@ -55,6 +55,16 @@ export type TokenUsage = Message<"switchyard.common.v1.TokenUsage"> & {
    * @generated from field: int64 cache_write_input_tokens = 5;
    */
   cacheWriteInputTokens: bigint;
+
+  /**
+   * True when the counts are the adapter's estimate because the upstream reported none (a server
+   * without stream_options, a stream cut before its usage chunk). Travels with the counts from the
+   * adapter through the router's reply to the billing ledger. In a spend total (SpendRow.usage) it
+   * is always false; see SpendRow.estimated_nanos_usd.
+   *
+   * @generated from field: bool estimated = 6;
+   */
+  estimated: boolean;
 };
 
 /**

@@ -97,7 +97,7 @@ export type GenerateResponse = Message<"switchyard.provider.v1.GenerateResponse"
   providerFinishReason: string;
 
   /**
-   * Usage exactly as the upstream reported it.
+   * Usage exactly as the upstream reported it, or the adapter's estimate (usage.estimated).
    *
    * @generated from field: switchyard.common.v1.TokenUsage usage = 4;
    */
@@ -316,7 +316,8 @@ export type StreamFinal = Message<"switchyard.provider.v1.StreamFinal"> & {
   usage?: TokenUsage | undefined;
 
   /**
-   * True when the upstream did not report usage and `usage` is an estimate.
+   * True when the upstream did not report usage and `usage` is an estimate; always equal to
+   * usage.estimated (kept for callers that predate TokenUsage.estimated).
    *
    * @generated from field: bool usage_estimated = 4;
    */

@@ -137,7 +137,7 @@ export type GenerateResponse = Message<"switchyard.router.v1.GenerateResponse"> 
   finishReason: FinishReason;
 
   /**
-   * Tokens used, as the upstream reported them.
+   * Tokens used, as the upstream reported them (or estimated: usage.estimated).
    *
    * @generated from field: switchyard.common.v1.TokenUsage usage = 3;
    */
