@@ -202,18 +202,20 @@ function textParts(content: string | Array<{ text: string }>): ChatMessageInit['
 }
 
 function responseFormat(format: NonNullable<ChatCompletionBody['response_format']>): NonNullable<GenerateInit['params']>['responseFormat'] {
+  return responseFormatParam(format.type === 'json_schema' ? { type: 'json_schema', ...format.json_schema } : format);
+}
+
+/** OpenAI's output format (plain text, any JSON object, or a named JSON schema) as ours; shared by Chat Completions and Responses. */
+export function responseFormatParam(
+  format: { type: 'text' | 'json_object' } | { type: 'json_schema'; name: string; schema?: JsonObject | null; strict?: boolean | null },
+): NonNullable<GenerateInit['params']>['responseFormat'] {
   switch (format.type) {
     case 'text':
       return { type: common.ResponseFormatType.TEXT };
     case 'json_object':
       return { type: common.ResponseFormatType.JSON_OBJECT };
     case 'json_schema':
-      return {
-        type: common.ResponseFormatType.JSON_SCHEMA,
-        jsonSchema: format.json_schema.schema ?? {},
-        schemaName: format.json_schema.name,
-        strict: format.json_schema.strict ?? false,
-      };
+      return { type: common.ResponseFormatType.JSON_SCHEMA, jsonSchema: format.schema ?? {}, schemaName: format.name, strict: format.strict ?? false };
   }
 }
 

@@ -5,7 +5,7 @@ import type { TranslatedGeneration } from '../api-dialect';
 import { EdgeRequestError } from './edge-request-error';
 import { openAIFieldPath } from './field-path';
 import { imageFromUrl } from './image-source';
-import { toolChoiceParam } from './openai-request';
+import { responseFormatParam, toolChoiceParam } from './openai-request';
 import { callerContext, type ChatMessageInit, type GenerateInit, type RouterCaller } from './router-caller';
 import { rejectUpstreamFields } from './upstream-field-guard';
 import { parseBody } from './zod-issues';
@@ -119,7 +119,7 @@ export function responsesToRouterRequest(raw: unknown, caller: RouterCaller): Tr
   if (body.max_output_tokens != null) params.maxOutputTokens = body.max_output_tokens;
   if (body.temperature != null) params.temperature = body.temperature;
   if (body.top_p != null) params.topP = body.top_p;
-  if (body.text?.format) params.responseFormat = responseFormat(body.text.format);
+  if (body.text?.format) params.responseFormat = responseFormatParam(body.text.format);
   if (body.tool_choice) params.toolChoice = toolChoiceParam(body.tool_choice);
   const instructions: ChatMessageInit[] = body.instructions ? [{ role: common.Role.SYSTEM, parts: [textPart(body.instructions)] }] : [];
   return {
@@ -215,16 +215,5 @@ function messageParts(content: string | z.output<typeof contentPart>[], index: n
         return textPart(part.text);
     }
   });
-}
-
-function responseFormat(format: z.output<typeof textFormat>): NonNullable<GenerateInit['params']>['responseFormat'] {
-  switch (format.type) {
-    case 'text':
-      return { type: common.ResponseFormatType.TEXT };
-    case 'json_object':
-      return { type: common.ResponseFormatType.JSON_OBJECT };
-    case 'json_schema':
-      return { type: common.ResponseFormatType.JSON_SCHEMA, jsonSchema: format.schema, schemaName: format.name, strict: format.strict ?? false };
-  }
 }
 
