@@ -133,16 +133,19 @@ const BUDGET_STATUS_SQL = `
   CROSS JOIN LATERAL (SELECT billing_period_start(b.period, $1::timestamptz) AS start) AS p
   LEFT JOIN budget_usage u ON u.team_id = b.team_id AND u.project = b.project AND u.period_start = p.start`;
 
-const statusOfRow = (row: BudgetStatusRow): BudgetStatus => ({
-  teamId: row.team_id,
-  project: row.project,
-  period: Number(row.period) as SupportedPeriod,
-  limitNanos: row.limit_nanos,
-  spentNanos: row.spent_nanos,
-  reservedNanos: row.reserved_nanos,
-  remainingNanos: row.limit_nanos - row.spent_nanos - row.reserved_nanos,
-  periodStart: row.period_start,
-});
+/** A budget's state from its stored figures; remaining is derived (limit − spent − reserved). */
+function statusOfRow(row: BudgetStatusRow): BudgetStatus {
+  return {
+    teamId: row.team_id,
+    project: row.project,
+    period: Number(row.period) as SupportedPeriod,
+    limitNanos: row.limit_nanos,
+    spentNanos: row.spent_nanos,
+    reservedNanos: row.reserved_nanos,
+    remainingNanos: row.limit_nanos - row.spent_nanos - row.reserved_nanos,
+    periodStart: row.period_start,
+  };
+}
 
 /**
  * Detaches a deleted budget from the holds still open against it (held, or settled and awaiting their
@@ -164,16 +167,17 @@ const DETACH_PROJECT_HOLDS_SQL = `
 
 /** The budgets of a refused hold as billing_reserve saw them, locked, at the moment of refusal. */
 function exhaustedStatuses(teamId: string, rows: readonly ExhaustedRow[]): BudgetStatus[] {
-  return rows.map((row) => ({
-    teamId,
-    project: row.budget_project,
-    period: Number(row.budget_period) as SupportedPeriod,
-    limitNanos: row.budget_limit_nanos,
-    spentNanos: row.budget_spent_nanos,
-    reservedNanos: row.budget_reserved_nanos,
-    remainingNanos: row.budget_limit_nanos - row.budget_spent_nanos - row.budget_reserved_nanos,
-    periodStart: row.budget_period_start,
-  }));
+  return rows.map((row) =>
+    statusOfRow({
+      team_id: teamId,
+      project: row.budget_project,
+      period: row.budget_period,
+      limit_nanos: row.budget_limit_nanos,
+      spent_nanos: row.budget_spent_nanos,
+      reserved_nanos: row.budget_reserved_nanos,
+      period_start: row.budget_period_start,
+    }),
+  );
 }
 
 /** Creates budgets over the budgets, budget_usage and reservations tables. */
