@@ -190,9 +190,6 @@ function readAll(source: NodeJS.ReadableStream, signal: AbortSignal | null | und
   });
 }
 
-/** What a request on a keep-alive socket the server has just closed fails with. */
-const STALE_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
-
 /**
  * Creates a fetch over keep-alive node:http/https agents for a vendor SDK. Errors look like the
  * built-in fetch's (`TypeError: fetch failed` with the socket error as `cause`; an aborted request
@@ -219,55 +216,45 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): Upstrea
       const headers = headerObject(init.headers);
       span.inject(headers);
       if (body !== undefined && body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-      /** Sends the request; `retried` once a stale keep-alive socket made the first try fail. */
-      const send = (retried: boolean) => {
-        let answered = false;
-        const request = (url.protocol === 'https:' ? https : http).request(
-          { agent, method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers },
-          (message) => {
-            answered = true;
-            const status = message.statusCode ?? 0;
-            span.setResponseStatus(status);
-            const init = { status, statusText: message.statusMessage ?? '', headers: responseHeaders(message) };
-            const source = decodedBody(message);
-            // A body-less status (204, 304) cannot carry a body in a Response.
-            if (status === 204 || status === 304 || init.headers.get('content-length') === '0') {
-              message.resume();
-              span.end();
-              return resolve(new Response(null, init));
-            }
-            if ((message.headers['content-type'] ?? '').includes('text/event-stream')) return resolve(new Response(webStream(source, signal, (error) => span.end(error)), init));
-            readAll(source, signal).then(
-              (bytes) => {
-                span.end();
-                resolve(new BufferedResponse(status, init.statusText, init.headers, bytes, url.href) as unknown as Response);
-              },
-              (error: unknown) => {
-                span.end(error);
-                reject(error);
-              },
-            );
-          },
-        );
-        const onAbort = () => signal && request.destroy(abortError(signal));
-        signal?.addEventListener('abort', onAbort, { once: true });
-        request.once('close', () => signal?.removeEventListener('abort', onAbort));
-        request.once('error', (error: Error) => {
-          if (signal?.aborted) {
-            const aborted = abortError(signal);
-            span.end(aborted);
-            return reject(aborted);
+      const request = (url.protocol === 'https:' ? https : http).request(
+        { agent, method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers },
+        (message) => {
+          const status = message.statusCode ?? 0;
+          span.setResponseStatus(status);
+          const init = { status, statusText: message.statusMessage ?? '', headers: responseHeaders(message) };
+          const source = decodedBody(message);
+          // A body-less status (204, 304) cannot carry a body in a Response.
+          if (status === 204 || status === 304 || init.headers.get('content-length') === '0') {
+            message.resume();
+            span.end();
+            return resolve(new Response(null, init));
           }
-          // The server closed an idle keep-alive connection as we reused it: it never saw the request
-          // (no answer came), so one retry on a fresh connection is safe — the race Node's docs describe
-          // for `request.reusedSocket`. Without it a quiet spell before a burst fails calls at random.
-          if (!retried && !answered && request.reusedSocket && STALE_SOCKET_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) return send(true);
-          span.end(error);
-          reject(new TypeError('fetch failed', { cause: error }));
-        });
-        request.end(body ?? undefined);
-      };
-      send(false);
+          if ((message.headers['content-type'] ?? '').includes('text/event-stream')) return resolve(new Response(webStream(source, signal, (error) => span.end(error)), init));
+          readAll(source, signal).then(
+            (bytes) => {
+              span.end();
+              resolve(new BufferedResponse(status, init.statusText, init.headers, bytes, url.href) as unknown as Response);
+            },
+            (error: unknown) => {
+              span.end(error);
+              reject(error);
+            },
+          );
+        },
+      );
+      const onAbort = () => signal && request.destroy(abortError(signal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.once('close', () => signal?.removeEventListener('abort', onAbort));
+      request.once('error', (error: Error) => {
+        if (signal?.aborted) {
+          const aborted = abortError(signal);
+          span.end(aborted);
+          return reject(aborted);
+        }
+        span.end(error);
+        reject(new TypeError('fetch failed', { cause: error }));
+      });
+      request.end(body ?? undefined);
     });
   }) as typeof fetch;
 
