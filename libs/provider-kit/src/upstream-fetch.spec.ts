@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, withSpan, type Telemetry } from '@switchyard/telemetry';
-import { createUpstreamFetch, type UpstreamFetch } from './upstream-fetch';
+import { createUpstreamFetch, UPSTREAM_IDLE_SOCKET_MS, type UpstreamFetch } from './upstream-fetch';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -61,6 +61,36 @@ describe('createUpstreamFetch', () => {
     };
     for (let i = 0; i < 5; i++) expect(await (await upstream.fetch(`${base}/ping`)).text()).toBe('ok');
     expect(ports.size).toBe(1);
+  });
+
+  it('closes an idle keep-alive connection itself, before the server would, and still reuses a busy one', async () => {
+    const ports: number[] = [];
+    const closedAfterMs: number[] = [];
+    let lastAnswerAt = 0;
+    handler = (req, _body, res) => {
+      const port = req.socket.remotePort!;
+      if (!ports.includes(port)) req.socket.once('close', () => closedAfterMs.push(Date.now() - lastAnswerAt));
+      ports.push(port);
+      res.end('ok');
+      lastAnswerAt = Date.now();
+    };
+    // The server would keep the connection for a minute: any close before that is the client's.
+    const serverIdle = server.keepAliveTimeout;
+    server.keepAliveTimeout = 60_000;
+    const idle = createUpstreamFetch();
+    try {
+      expect(await (await idle.fetch(`${base}/a`)).text()).toBe('ok');
+      expect(await (await idle.fetch(`${base}/b`)).text()).toBe('ok');
+      expect(new Set(ports).size).toBe(1); // reused while busy
+      for (let waited = 0; closedAfterMs.length === 0 && waited < 15_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(closedAfterMs).toHaveLength(1);
+      expect(closedAfterMs[0]).toBeGreaterThanOrEqual(UPSTREAM_IDLE_SOCKET_MS - 100);
+      expect(await (await idle.fetch(`${base}/c`)).text()).toBe('ok');
+      expect(new Set(ports).size).toBe(2); // a new connection after the idle one was closed
+    } finally {
+      server.keepAliveTimeout = serverIdle;
+      idle.close();
+    }
   });
 
   it('streams server-sent events as they arrive', async () => {

@@ -19,6 +19,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { startHttpClientSpan } from '@switchyard/telemetry';
+import type { Socket } from 'node:net';
 
 /** Options of {@link createUpstreamFetch}. */
 export interface UpstreamFetchOptions {
@@ -191,13 +192,38 @@ function readAll(source: NodeJS.ReadableStream, signal: AbortSignal | null | und
 }
 
 /**
+ * How long an idle keep-alive connection is kept, ms: below the 5 s idle timeout of Node's HTTP server
+ * (and of most proxies and load balancers, which are longer), so the client closes a quiet connection
+ * before the server can. Otherwise a request sent just as the server closes it fails with ECONNRESET —
+ * and it cannot be retried safely, since the server may have read it.
+ */
+export const UPSTREAM_IDLE_SOCKET_MS = 4000;
+
+/** Makes an agent close its free sockets after UPSTREAM_IDLE_SOCKET_MS (Node's agent destroys a free socket on timeout). */
+function idleClosing<A extends http.Agent>(agent: A): A {
+  const keepSocketAlive = agent.keepSocketAlive.bind(agent);
+  const reuseSocket = agent.reuseSocket.bind(agent);
+  // Node's agent reads keepSocketAlive's boolean (false: close the socket), though @types/node says void.
+  agent.keepSocketAlive = ((socket: Socket) => {
+    const kept = (keepSocketAlive(socket) as unknown) !== false;
+    if (kept) socket.setTimeout(UPSTREAM_IDLE_SOCKET_MS);
+    return kept;
+  }) as unknown as A['keepSocketAlive'];
+  agent.reuseSocket = ((socket: Socket, request: http.ClientRequest) => {
+    socket.setTimeout(0); // in use: the request's own deadline governs it
+    reuseSocket(socket, request);
+  }) as unknown as A['reuseSocket'];
+  return agent;
+}
+
+/**
  * Creates a fetch over keep-alive node:http/https agents for a vendor SDK. Errors look like the
  * built-in fetch's (`TypeError: fetch failed` with the socket error as `cause`; an aborted request
  * rejects with the signal's AbortError), so the SDK maps them the same way.
  */
 export function createUpstreamFetch(options: UpstreamFetchOptions = {}): UpstreamFetch {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: 'lifo' as const };
-  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+  const agents = { 'http:': idleClosing(new http.Agent(agentOptions)), 'https:': idleClosing(new https.Agent(agentOptions)) };
   const fallback = options.fallback ?? globalThis.fetch;
 
   const upstreamFetch = ((input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {

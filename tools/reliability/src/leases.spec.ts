@@ -270,6 +270,8 @@ describe('budget leases: 2 routers + 2 billing over one PostgreSQL, calls withou
     // Refusals are the budget's, and only the budget's.
     const codes: Record<string, number> = {};
     for (const f of load.failed) codes[`${f.code}:${f.reason}`] = (codes[`${f.code}:${f.reason}`] ?? 0) + 1;
+    const notTheBudget = load.failed.filter((f) => f.reason !== 'BUDGET_EXHAUSTED').map((f) => `${f.code}:${f.reason}: ${f.message}`);
+    expect(notTheBudget).toEqual([]);
     expect(Object.keys(codes)).toEqual(['RESOURCE_EXHAUSTED:BUDGET_EXHAUSTED']);
     const comparison = await compareServedWithLedger(stack.ledger, team, load.outcomes, 45_000, 'endUserId');
     expectLedgerMatches(comparison);
