@@ -1,26 +1,14 @@
-import { UpstreamProtocolError } from '@switchyard/provider-kit';
+import {
+  checkCount as count,
+  checkOptionalCount as optionalCount,
+  checkOptionalString as optionalString,
+  failReplyShape as fail,
+  isAbsent as absent,
+  isJsonObject as isObject,
+} from '@switchyard/provider-kit';
 import type { ChatCompletion, ChatCompletionChunk } from './chat-wire';
 
-// The SDK parses upstream JSON without checking it, so the translators' input is only as typed as
-// the server that sent it. These checks turn a reply of the wrong shape into an UpstreamProtocolError
-// (UNAVAILABLE, another provider may answer) instead of a TypeError deep in a translator (INTERNAL).
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const absent = (value: unknown) => value === undefined || value === null;
-
-function fail(path: string, expected: string, value: unknown): never {
-  const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
-  throw new UpstreamProtocolError(`the upstream reply's ${path} is ${got}, expected ${expected}`);
-}
-function optionalString(value: unknown, path: string): void {
-  if (!absent(value) && typeof value !== 'string') fail(path, 'a string', value);
-}
-function optionalCount(value: unknown, path: string): void {
-  if (!absent(value) && !(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) fail(path, 'a whole number ≥ 0', value);
-}
-function count(value: unknown, path: string): void {
-  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) fail(path, 'a whole number ≥ 0', value);
-}
+// Shape checks of Chat Completions replies (provider-kit's reply-shape helpers say why they exist).
 
 function checkUsage(usage: unknown, path: string): void {
   if (absent(usage)) return;

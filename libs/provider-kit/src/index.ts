@@ -18,3 +18,4 @@ export * from './translation-errors';
 export * from './provider-telemetry';
 export * from './upstream-fetch';
 export * from './adapter-main';
+export * from './reply-shape';

@@ -1,20 +1,9 @@
-import { UpstreamProtocolError } from '@switchyard/provider-kit';
+import { checkOptionalString as optionalString, failReplyShape as fail, isAbsent as absent, isJsonObject as isObject } from '@switchyard/provider-kit';
 import type { AnthropicMessage } from './response';
 import type { AnthropicStreamEvent } from './stream';
 
-// The SDK parses upstream JSON without checking it: a reply of the wrong shape must become an
-// UpstreamProtocolError (UNAVAILABLE, another provider may answer), not a TypeError (INTERNAL).
+// Shape checks of Messages API replies (provider-kit's reply-shape helpers say why they exist).
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const absent = (value: unknown) => value === undefined || value === null;
-
-function fail(path: string, expected: string, value: unknown): never {
-  const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
-  throw new UpstreamProtocolError(`the upstream reply's ${path} is ${got}, expected ${expected}`);
-}
-function optionalString(value: unknown, path: string): void {
-  if (!absent(value) && typeof value !== 'string') fail(path, 'a string', value);
-}
 function optionalIndex(value: unknown, path: string): void {
   if (!absent(value) && !(Number.isSafeInteger(value) && (value as number) >= 0)) fail(path, 'an integer ≥ 0', value);
 }
