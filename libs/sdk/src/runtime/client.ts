@@ -6,6 +6,21 @@ import { fromServiceError, SwitchyardError } from './errors';
 import { methodPath } from './grpc-definition';
 
 /** Options for creating a client. */
+
+/** A method's request serializer and response deserializer, as grpc-js takes them. */
+type Codec<I extends DescMessage, O extends DescMessage> = [serialize: (value: MessageShape<I>) => Buffer, deserialize: (bytes: Buffer) => MessageShape<O>];
+
+/** Built once per method (they run on every call; the map holds them for the method descriptor's life). */
+const codecs = new WeakMap<object, Codec<DescMessage, DescMessage>>();
+function codecOf<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O> | DescMethodServerStreaming<I, O>): Codec<I, O> {
+  let codec = codecs.get(method) as Codec<I, O> | undefined;
+  if (!codec) {
+    codec = [(value) => Buffer.from(toBinary(method.input, value)), (bytes) => fromBinary(method.output, bytes)];
+    codecs.set(method, codec as unknown as Codec<DescMessage, DescMessage>);
+  }
+  return codec;
+}
+
 export interface ClientOptions {
   /** The caller's API key, sent as `authorization: Bearer <key>` on every call. */
   apiKey?: string;
@@ -87,8 +102,7 @@ export class SwitchyardClient {
       if (options.signal?.aborted) return reject(abortedError());
       const call = this.channel.makeUnaryRequest(
         methodPath(method),
-        (value: MessageShape<I>) => Buffer.from(toBinary(method.input, value)),
-        (bytes: Buffer) => fromBinary(method.output, bytes),
+        ...codecOf(method),
         message,
         this.metadataFor(options),
         this.callOptionsFor(options),
@@ -121,8 +135,7 @@ export class SwitchyardClient {
     if (options.signal?.aborted) throw abortedError();
     const call = this.channel.makeServerStreamRequest(
       methodPath(method),
-      (value: MessageShape<I>) => Buffer.from(toBinary(method.input, value)),
-      (bytes: Buffer) => fromBinary(method.output, bytes),
+      ...codecOf(method),
       message,
       this.metadataFor(options),
       this.callOptionsFor(options),
