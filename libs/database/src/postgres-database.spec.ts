@@ -91,7 +91,17 @@ const serverOf = (scratchUrl: string) => {
     await runningOnServer('pool_statement');
     cutter.resetAll();
     await expect(statement).rejects.toBeInstanceOf(DatabaseUnavailableError);
-    expect((await database.query<{ three: number }>('SELECT 3 AS three')).rows).toEqual([{ three: 3 }]);
+    // An idle client whose reset has not been reported yet (a loaded machine delays the event) fails its next
+    // statement UNAVAILABLE too and is discarded; the caller's retry gets a fresh connection. Three idle clients: at most three such failures.
+    let rows: Array<{ three: number }> | undefined;
+    for (let attempt = 0; attempt < 4 && !rows; attempt++) {
+      try {
+        rows = (await database.query<{ three: number }>('SELECT 3 AS three')).rows;
+      } catch (error) {
+        expect(error).toBeInstanceOf(DatabaseUnavailableError);
+      }
+    }
+    expect(rows).toEqual([{ three: 3 }]);
   });
 
   it('a server that is gone is unavailable, not an internal error', async () => {
