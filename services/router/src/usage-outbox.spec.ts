@@ -2,7 +2,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { billing } from '@switchyard/contracts';
 import { SwitchyardError } from '@switchyard/sdk';
 import { status } from '@grpc/grpc-js';
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, constants, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openUsageOutbox, type OutboxBatch, type OutboxPosition, type UsageOutbox } from './usage-outbox';
@@ -113,6 +113,36 @@ describe('usage outbox', () => {
     expect(stats.appended).toBe(400);
     expect(stats.fsyncs).toBeLessThan(40);
     await outbox.close();
+  });
+
+  it('makes each durable write synchronous (O_DSYNC segment); the periodic mode writes to the page cache', async () => {
+    // What the kernel says about this process's open segment files (Linux /proc/self/fdinfo).
+    const segmentFlags = (outboxDir: string) =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          if (!readlinkSync(`/proc/self/fd/${fd}`).startsWith(join(outboxDir, 'seg-'))) return [];
+          return [Number.parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8)];
+        } catch {
+          return []; // closed meanwhile
+        }
+      });
+    const durable = await openUsageOutbox({ dir });
+    await durable.append(record(1));
+    expect(segmentFlags(dir).length).toBeGreaterThan(0);
+    for (const flags of segmentFlags(dir)) expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(durable.stats()).toMatchObject({ appended: 1, fsyncs: 1 });
+    await durable.close();
+
+    const periodicDir = mkdtempSync(join(tmpdir(), 'router-outbox-periodic-'));
+    try {
+      const periodic = await openUsageOutbox({ dir: periodicDir, syncIntervalMs: 60_000 });
+      await periodic.append(record(2));
+      expect(segmentFlags(periodicDir).length).toBeGreaterThan(0);
+      for (const flags of segmentFlags(periodicDir)) expect(flags & constants.O_DSYNC).toBe(0);
+      await periodic.close();
+    } finally {
+      rmSync(periodicDir, { recursive: true, force: true });
+    }
   });
 
   it('with syncIntervalMs, appends resolve once written; fdatasync runs in the background and on close', async () => {
