@@ -38,6 +38,19 @@ function snapshotOf(dir: string): string {
   return copy;
 }
 
+/** This process's open descriptors of an outbox's segment files, with their open flags (Linux /proc/self/fdinfo). */
+function openSegments(outboxDir: string): Array<{ file: string; flags: number }> {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const file = readlinkSync(`/proc/self/fd/${fd}`);
+      if (!file.startsWith(join(outboxDir, 'seg-'))) return [];
+      return [{ file, flags: Number.parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8) }];
+    } catch {
+      return []; // closed meanwhile
+    }
+  });
+}
+
 describe('usage outbox', () => {
   let dir: string;
   beforeEach(() => {
@@ -116,20 +129,10 @@ describe('usage outbox', () => {
   });
 
   it('makes each durable write synchronous (O_DSYNC segment); the periodic mode writes to the page cache', async () => {
-    // What the kernel says about this process's open segment files (Linux /proc/self/fdinfo).
-    const segmentFlags = (outboxDir: string) =>
-      readdirSync('/proc/self/fd').flatMap((fd) => {
-        try {
-          if (!readlinkSync(`/proc/self/fd/${fd}`).startsWith(join(outboxDir, 'seg-'))) return [];
-          return [Number.parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8)];
-        } catch {
-          return []; // closed meanwhile
-        }
-      });
     const durable = await openUsageOutbox({ dir });
     await durable.append(record(1));
-    expect(segmentFlags(dir).length).toBeGreaterThan(0);
-    for (const flags of segmentFlags(dir)) expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(openSegments(dir).length).toBeGreaterThan(0);
+    for (const { flags } of openSegments(dir)) expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
     expect(durable.stats()).toMatchObject({ appended: 1, fsyncs: 1 });
     await durable.close();
 
@@ -137,8 +140,8 @@ describe('usage outbox', () => {
     try {
       const periodic = await openUsageOutbox({ dir: periodicDir, syncIntervalMs: 60_000 });
       await periodic.append(record(2));
-      expect(segmentFlags(periodicDir).length).toBeGreaterThan(0);
-      for (const flags of segmentFlags(periodicDir)) expect(flags & constants.O_DSYNC).toBe(0);
+      expect(openSegments(periodicDir).length).toBeGreaterThan(0);
+      for (const { flags } of openSegments(periodicDir)) expect(flags & constants.O_DSYNC).toBe(0);
       await periodic.close();
     } finally {
       rmSync(periodicDir, { recursive: true, force: true });
@@ -187,6 +190,29 @@ describe('usage outbox', () => {
     expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe(String(process.pid));
     await again.close();
     expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+  });
+
+  it('reads batch after batch through one open segment reader, a record larger than the read window too, and closes it', async () => {
+    const outbox = await openUsageOutbox({ dir, segmentBytes: 4096 });
+    for (let i = 0; i < 120; i++) await outbox.append(record(i));
+    // ~100 KiB: more than a one-record batch's first read (64 KiB).
+    const big = create(billing.UsageRecordSchema, { ...record(120), featureTags: Array.from({ length: 1600 }, (_, i) => `tag-${String(i).padStart(60, '0')}`) });
+    await outbox.append(big);
+    await outbox.append(record(121));
+    let from;
+    const ids: string[] = [];
+    let mostOpen = 0;
+    for (let i = 0; i < 1000; i++) {
+      const batch = await outbox.readBatch(i % 2 === 0 ? 7 : 1, from);
+      if (!batch) break;
+      mostOpen = Math.max(mostOpen, openSegments(dir).length);
+      ids.push(...batch.records.map((r) => r.requestId));
+      from = batch.end;
+    }
+    expect(ids).toEqual(Array.from({ length: 122 }, (_, i) => `req-${i}`));
+    expect(mostOpen).toBeLessThanOrEqual(2); // the segment being written and the one being read
+    await outbox.close();
+    expect(openSegments(dir)).toEqual([]);
   });
 
   it('rolls segments over and deletes them once acknowledged', async () => {

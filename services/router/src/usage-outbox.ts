@@ -166,6 +166,18 @@ function scanValid(bytes: Buffer, from: number): { end: number; count: number } 
   return { end: offset, count };
 }
 
+/** Reads up to `length` bytes at `position` (fewer only at the end of the file). */
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await handle.read(buffer, read, length - read, position + read);
+    if (bytesRead === 0) break;
+    read += bytesRead;
+  }
+  return buffer.subarray(0, read);
+}
+
 /** fsyncs a file or directory (a directory: so the entries created or renamed in it survive a power loss). */
 async function syncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
@@ -385,6 +397,67 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
 
   const durableEnd = (seq: number) => (seq === activeSeq ? activeSize : closedEnds.get(seq));
 
+  // The segment the shipper reads, kept open between batches (reads are positional) instead of an
+  // open + close per batch; replaced when the reader moves on to the next segment.
+  let reader: { seq: number; handle: Promise<FileHandle> } | undefined;
+  let reads: Promise<unknown> = Promise.resolve();
+  const dropReader = () => {
+    void reader?.handle.then((handle) => handle.close()).catch(() => undefined);
+    reader = undefined;
+  };
+  const segmentReader = (seq: number): Promise<FileHandle> => {
+    if (reader?.seq !== seq) {
+      dropReader();
+      reader = { seq, handle: open(join(dir, segmentName(seq)), 'r') };
+    }
+    return reader.handle;
+  };
+
+  const readBatchNow = async (maxRecords: number, from: OutboxPosition): Promise<OutboxBatch | undefined> => {
+    let position = { ...from };
+    // Skip past finished segments.
+    for (;;) {
+      const end = durableEnd(position.segment);
+      if (end === undefined) {
+        const next = [...closedEnds.keys(), activeSeq].filter((s) => s > position.segment).sort((a, b) => a - b)[0];
+        if (next === undefined) return undefined;
+        position = { segment: next, offset: 0 };
+        continue;
+      }
+      if (position.offset < end) break;
+      if (position.segment === activeSeq) return undefined;
+      position = { segment: position.segment + 1, offset: 0 };
+    }
+    const end = durableEnd(position.segment)!;
+    try {
+      const handle = await segmentReader(position.segment);
+      // Enough bytes for a full batch of typical records, not the whole backlog; a first record larger
+      // than that is read again at its own size.
+      let length = Math.min(end - position.offset, Math.max(64 * 1024, maxRecords * 2048));
+      let buffer = await readAt(handle, position.offset, length);
+      if (buffer.length >= FRAME_HEADER && FRAME_HEADER + buffer.readUInt32LE(0) > buffer.length) {
+        length = Math.min(end - position.offset, FRAME_HEADER + buffer.readUInt32LE(0));
+        buffer = await readAt(handle, position.offset, length);
+      }
+      const records: billing.UsageRecord[] = [];
+      const traceparents: (string | undefined)[] = [];
+      let offset = 0;
+      while (records.length < maxRecords && offset + FRAME_HEADER <= buffer.length) {
+        const size = buffer.readUInt32LE(offset);
+        if (offset + FRAME_HEADER + size > buffer.length) break;
+        const stored = decodeStored(buffer.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + size));
+        records.push(stored.record);
+        traceparents.push(stored.traceparent);
+        offset += FRAME_HEADER + size;
+      }
+      if (records.length === 0) return undefined;
+      return { records, traceparents, end: { segment: position.segment, offset: position.offset + offset } };
+    } catch (error) {
+      dropReader();
+      throw error;
+    }
+  };
+
   return {
     append(record, traceparent) {
       if (closed) return Promise.reject(new Error('usage outbox is closed'));
@@ -397,48 +470,11 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       });
     },
 
-    async readBatch(maxRecords, from = acked) {
-      let position = { ...from };
-      // Skip past finished segments.
-      for (;;) {
-        const end = durableEnd(position.segment);
-        if (end === undefined) {
-          const next = [...closedEnds.keys(), activeSeq].filter((s) => s > position.segment).sort((a, b) => a - b)[0];
-          if (next === undefined) return undefined;
-          position = { segment: next, offset: 0 };
-          continue;
-        }
-        if (position.offset < end) break;
-        if (position.segment === activeSeq) return undefined;
-        position = { segment: position.segment + 1, offset: 0 };
-      }
-      const end = durableEnd(position.segment)!;
-      const reader = await open(join(dir, segmentName(position.segment)), 'r');
-      try {
-        const length = Math.min(end - position.offset, 4 * 1024 * 1024);
-        const buffer = Buffer.allocUnsafe(length);
-        let read = 0;
-        while (read < length) {
-          const { bytesRead } = await reader.read(buffer, read, length - read, position.offset + read);
-          if (bytesRead === 0) break;
-          read += bytesRead;
-        }
-        const records: billing.UsageRecord[] = [];
-        const traceparents: (string | undefined)[] = [];
-        let offset = 0;
-        while (records.length < maxRecords && offset + FRAME_HEADER <= read) {
-          const size = buffer.readUInt32LE(offset);
-          if (offset + FRAME_HEADER + size > read) break;
-          const stored = decodeStored(buffer.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + size));
-          records.push(stored.record);
-          traceparents.push(stored.traceparent);
-          offset += FRAME_HEADER + size;
-        }
-        if (records.length === 0) return undefined;
-        return { records, traceparents, end: { segment: position.segment, offset: position.offset + offset } };
-      } finally {
-        await reader.close();
-      }
+    readBatch(maxRecords, from = acked) {
+      // One batch at a time: they share the cached segment reader.
+      const batch = reads.then(() => readBatchNow(maxRecords, from));
+      reads = batch.catch(() => undefined);
+      return batch;
     },
 
     acknowledge(end, count) {
@@ -481,6 +517,8 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       if (syncTimer) clearInterval(syncTimer);
       await syncActive();
       await active.close();
+      await reads;
+      dropReader();
       // Keep an empty active segment from piling up across restarts.
       if (activeSize === 0 && statSync(join(dir, segmentName(activeSeq))).size === 0) {
         unlinkSync(join(dir, segmentName(activeSeq)));
