@@ -401,13 +401,14 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
   // open + close per batch; replaced when the reader moves on to the next segment.
   let reader: { seq: number; handle: Promise<FileHandle> } | undefined;
   let reads: Promise<unknown> = Promise.resolve();
-  const dropReader = () => {
-    void reader?.handle.then((handle) => handle.close()).catch(() => undefined);
+  const dropReader = (): Promise<void> => {
+    const closing = reader?.handle.then((handle) => handle.close()).catch(() => undefined);
     reader = undefined;
+    return closing ?? Promise.resolve();
   };
   const segmentReader = (seq: number): Promise<FileHandle> => {
     if (reader?.seq !== seq) {
-      dropReader();
+      void dropReader();
       reader = { seq, handle: open(join(dir, segmentName(seq)), 'r') };
     }
     return reader.handle;
@@ -453,7 +454,7 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       if (records.length === 0) return undefined;
       return { records, traceparents, end: { segment: position.segment, offset: position.offset + offset } };
     } catch (error) {
-      dropReader();
+      void dropReader();
       throw error;
     }
   };
@@ -518,7 +519,7 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
       await syncActive();
       await active.close();
       await reads;
-      dropReader();
+      await dropReader();
       // Keep an empty active segment from piling up across restarts.
       if (activeSize === 0 && statSync(join(dir, segmentName(activeSeq))).size === 0) {
         unlinkSync(join(dir, segmentName(activeSeq)));
