@@ -126,9 +126,9 @@ export const routerConfigSchema = z.object({
       /** Records per RecordUsage batch (billing accepts at most 1000). */
       batchSize: z.number().int().min(1).max(1000).default(200),
       /** How long the shipper waits after a new record for more to fill a batch, ms. */
-      lingerMs: z.number().int().nonnegative().default(20),
+      lingerMs: z.number().int().nonnegative().default(50),
       /** After a batch smaller than batchSize, how long the shipper waits before reading the next, ms (batches grow with load). */
-      partialLingerMs: z.number().int().nonnegative().default(10),
+      partialLingerMs: z.number().int().nonnegative().default(50),
       /**
        * 0: the reply waits for the usage record's fdatasync (group commit). > 0: it waits for the write only,
        * and the outbox is fdatasync'd this often, ms — a kernel crash or power loss may then lose up to this

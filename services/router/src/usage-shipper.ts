@@ -19,11 +19,11 @@ export interface UsageShipperOptions {
   billing: Pick<BillingServiceClient, 'recordUsage'>;
   /** Records per RecordUsage call (billing accepts at most 1000); default 200. */
   batchSize?: number;
-  /** When the outbox was empty: after the first new record, wait this long for more before sending, ms; default 20. */
+  /** When the outbox was empty: after the first new record, wait this long for more before sending, ms; default 50. */
   lingerMs?: number;
   /**
    * After delivering a batch smaller than batchSize, wait this long before reading the next, ms;
-   * default 10. Under steady load the outbox is rarely empty, so without this pause each call would
+   * default 50. Under steady load the outbox is rarely empty, so without this pause each call would
    * carry only the records that arrived during the previous one. A full batch goes at once.
    */
   partialLingerMs?: number;
@@ -89,8 +89,8 @@ export function traceLinksMetadata(traceparents: readonly (string | undefined)[]
 export function createUsageShipper(options: UsageShipperOptions): UsageShipper {
   const { outbox, logger } = options;
   const batchSize = options.batchSize ?? 200;
-  const lingerMs = options.lingerMs ?? 20;
-  const partialLingerMs = options.partialLingerMs ?? 10;
+  const lingerMs = options.lingerMs ?? 50;
+  const partialLingerMs = options.partialLingerMs ?? 50;
   const retryInitialMs = options.retryInitialMs ?? 100;
   const retryMaxMs = options.retryMaxMs ?? 5000;
   const timeoutMs = options.deliveryTimeoutMs ?? 10_000;
