@@ -17,3 +17,4 @@ export {
 export { runSoak, formatSoakTable, memoryGrowth, type SoakOptions, type SoakReport } from './soak';
 export { summariseProfile, summariseProfileFile, type ProfileSummary } from './cpu-profile-summary';
 export { DEFAULT_POSTGRES_ADMIN_URL } from './scratch-postgres';
+export { runPathProfile, formatPathProfile, PROFILED_SERVICES, type PathProfileOptions, type PathProfileReport, type ProfiledService } from './path-profile';

@@ -1,13 +1,26 @@
 /**
- * `switchyard bench overhead|billing|router-decision|soak`: the benchmarks of tools/bench. Each
+ * `switchyard bench overhead|profile|billing|router-decision|soak`: the benchmarks of tools/bench. Each
  * starts the processes it measures itself (on loopback, in temporary folders) and stops them at
  * the end, so no running stack is needed (or touched).
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { defaultOverheadOptions, formatOverheadTable, formatSoakTable, runOverheadBenchmark, runSoak, SCENARIOS, type ScenarioName } from '@switchyard/bench';
+import {
+  defaultOverheadOptions,
+  formatOverheadTable,
+  formatPathProfile,
+  formatSoakTable,
+  PROFILED_SERVICES,
+  runOverheadBenchmark,
+  runPathProfile,
+  runSoak,
+  SCENARIOS,
+  type ProfiledService,
+  type ScenarioName,
+} from '@switchyard/bench';
 import { toJson } from '../output';
 
 const repoRoot = resolve(__dirname, '../../../..');
@@ -35,6 +48,13 @@ function scenarioList(value: string): ScenarioName[] {
 function databaseChoice(value: string): 'auto' | 'postgres' | 'pglite' {
   if (value !== 'auto' && value !== 'postgres' && value !== 'pglite') throw new InvalidArgumentError('--billing-db must be auto, postgres or pglite');
   return value;
+}
+
+/** `--entry router=dist/router/main.js`, repeatable. */
+function entryOption(value: string, entries: Partial<Record<ProfiledService, string>>): Partial<Record<ProfiledService, string>> {
+  const [service, file] = value.split('=');
+  if (!file || !(PROFILED_SERVICES as readonly string[]).includes(service ?? '')) throw new InvalidArgumentError(`--entry must be SERVICE=FILE with SERVICE one of ${PROFILED_SERVICES.join(', ')}`);
+  return { ...entries, [service!]: file };
 }
 
 /** Runs one of tools/bench's standalone scripts with the CLI's arguments, in the foreground. */
@@ -91,6 +111,41 @@ export function registerBench(program: Command): void {
       console.log(`\n${formatOverheadTable(report)}\n`);
       for (const target of report.targets) console.log(`${target.met === null ? '  ?' : target.met ? 'met' : 'MISSED'}  ${target.name}: ${target.measured} (target ${target.target})`);
       console.log(`\n${report.seconds} s; load average ${report.machine.loadAverageBefore[0]} → ${report.machine.loadAverageAfter[0]} on ${report.machine.cpus} cores; billing on ${report.settings.billingDatabase}`);
+    });
+
+  bench
+    .command('profile')
+    .description("where the full path's CPU goes: every service under node --cpu-prof, closed-loop load, per-call tables (or --no-profile: CPU per call only, to A/B a change)")
+    .option('--requests <n>', 'measured calls (after a warm-up of up to 2,000)', positiveNumber('--requests', 1_000_000), 4000)
+    .option('--concurrency <n>', 'closed-loop callers', positiveNumber('--concurrency', 1000), 8)
+    .option('--out <dir>', 'where the .cpuprofile files go (default: a new temporary folder)')
+    .option('--top <n>', 'rows per table', positiveNumber('--top', 1000), 25)
+    .option('--focus <list>', 'function names whose inclusive time to report, comma-separated', (v: string) => v.split(','), [])
+    .option('--billing-db <db>', "billing's database: auto, postgres, pglite", databaseChoice, 'auto')
+    .option('--no-tracing', 'run the services without the OpenTelemetry SDK')
+    .option('--no-profile', 'measure CPU per call only (OS accounting), without the profiler')
+    .option('--entry <service=file>', `run this entry point (repo-relative) instead of a service's src/main.ts, to A/B a patched or compiled copy; repeatable (${PROFILED_SERVICES.join(', ')})`, entryOption, {})
+    .option('--json [file]', 'print the report as JSON, or write it to FILE')
+    .action(async (flags: { requests: number; concurrency: number; out?: string; top: number; focus: string[]; billingDb: 'auto' | 'postgres' | 'pglite'; tracing: boolean; profile: boolean; entry: Partial<Record<ProfiledService, string>>; json?: string | boolean }) => {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const report = await runPathProfile({
+        repoRoot,
+        requests: flags.requests,
+        concurrency: flags.concurrency,
+        outDir: resolve(flags.out ?? mkdtempSync(join(tmpdir(), 'switchyard-cpuprof-'))),
+        top: flags.top,
+        billingDatabase: flags.billingDb,
+        postgresAdminUrl: defaultOverheadOptions(log).postgresAdminUrl,
+        tracing: flags.tracing,
+        profile: flags.profile,
+        focus: flags.focus,
+        entries: flags.entry,
+        log,
+      });
+      if (flags.json === true) return console.log(toJson(report));
+      if (typeof flags.json === 'string') writeFileSync(flags.json, `${toJson(report)}\n`);
+      console.log(formatPathProfile(report));
+      if (report.errors > 0) process.exitCode = 1;
     });
 
   bench
