@@ -1,6 +1,6 @@
 /**
  * Benchmark: the router's per-request decision time (validate + read prompt + classify + choose, in
- * process) and its usage outbox's group commit (durable appends/s and records per fdatasync).
+ * process) and its usage outbox's group commit (durable appends/s and records per synchronous write).
  *
  * The measurements live in the router (`services/router/src/decision-benchmark.ts`, run here as a
  * process, since nothing imports a service); this tool runs them and writes the
@@ -75,8 +75,8 @@ function render(m: Measurements, decisions: number): string {
     'is set by how busy the cores are: compare the load average above, and the passes (a pass that overlapped other',
     "jobs' bursts stands out). The maximum (not shown) is a scheduling or GC pause, not work the decision does.",
     '',
-    'Usage outbox group commit: `append` resolves only after the record is `fdatasync`ed (the router answers',
-    'only then). Concurrent appends that arrive while one fsync runs share the next write + fsync. One process',
+    'Usage outbox group commit: `append` resolves only after the record is on disk (segments are opened O_DSYNC; the',
+    'router answers only then). Concurrent appends that arrive while one synchronous write runs share the next. One process',
     `appending ${m.outbox[0]?.recordBytes ?? '?'}-byte framed UsageRecords from N concurrent writers to the local disk:`,
     '',
     '| concurrent writers | records | durable records/s | fsyncs | records per fsync | append p50 / p99 ms |',
