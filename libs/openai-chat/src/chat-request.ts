@@ -81,6 +81,7 @@ function toChatMessage(message: common.ChatMessage, field: string, dialect: Chat
     }
     case common.Role.ASSISTANT: {
       if (message.toolCallId) throw new RequestTranslationError(`${field}.tool_call_id`, 'only a tool message answers a tool call');
+      if (message.toolError) throw new RequestTranslationError(`${field}.tool_error`, 'only a tool message reports a failed tool call');
       const text = joinedText(message, field, 'assistant');
       if (text === '' && message.toolCalls.length === 0) {
         throw new RequestTranslationError(`${field}.parts`, 'an assistant message needs text or tool calls');
@@ -112,6 +113,7 @@ function toChatMessage(message: common.ChatMessage, field: string, dialect: Chat
 function rejectToolFields(message: common.ChatMessage, field: string): void {
   if (message.toolCalls.length > 0) throw new RequestTranslationError(`${field}.tool_calls`, 'only an assistant message calls tools');
   if (message.toolCallId) throw new RequestTranslationError(`${field}.tool_call_id`, 'only a tool message answers a tool call');
+  if (message.toolError) throw new RequestTranslationError(`${field}.tool_error`, 'only a tool message reports a failed tool call');
 }
 
 // System, assistant and tool messages take text only on this wire; several text parts are concatenated.

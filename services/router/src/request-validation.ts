@@ -86,6 +86,8 @@ function validateMessage(message: common.ChatMessage, path: string, isLast: bool
   });
   if (message.role === common.Role.TOOL) {
     if (!message.toolCallId) throw invalidArgument(`${path}.tool_call_id`, 'must name the tool call this message answers');
+  } else if (message.toolError) {
+    throw invalidArgument(`${path}.tool_error`, 'is only for tool messages (it marks a failed tool call)');
   } else if (message.toolCallId) {
     throw invalidArgument(`${path}.tool_call_id`, 'is only for tool messages');
   }

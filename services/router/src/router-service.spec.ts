@@ -507,6 +507,7 @@ describe('router over real gRPC with fake adapters and billing', () => {
       ['max_output_tokens 0', ask(EASY, { params: { maxOutputTokens: 0 } }), 'params.max_output_tokens'],
       ['a named tool choice without the tool', ask(EASY, { params: { tools: [{ name: 'a' }], toolChoice: { mode: common.ToolChoiceMode.NAMED, toolName: 'b' } } }), 'params.tool_choice.tool_name'],
       ['an http image', { messages: [{ role: common.Role.USER, parts: [{ kind: { case: 'image', value: { source: { case: 'url', value: 'http://x/y.png' } } } }] }] }, 'messages[0].parts[0].image.url'],
+      ['a tool error flag on a user message', { messages: [{ role: common.Role.USER, toolError: true, parts: [{ kind: { case: 'text', value: 'x' } }] }] }, 'messages[0].tool_error'],
       ['an email as end user', ask(EASY, { context: { endUserId: 'jane@example.com' } }), 'context.end_user_id'],
       ['a bad quality target', ask(EASY, { routing: { qualityTarget: 1.5 } }), 'routing.quality_target'],
       ['a prompt longer than every context window', ask('word '.repeat(120_000)), 'messages'],

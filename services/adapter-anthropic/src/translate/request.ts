@@ -66,7 +66,7 @@ export function toMessagesRequest(input: GenerationInput, options: MessagesReque
         if (!message.toolCallId) throw new RequestTranslationError(`${field}.tool_call_id`, 'a tool message must name the tool call it answers');
         if (message.toolCalls.length > 0) throw new RequestTranslationError(`${field}.tool_calls`, 'only an assistant message calls tools');
         const content = userBlocks(message.parts, field, false) as Array<TextBlockParam | ImageBlockParam>;
-        push('user', [{ type: 'tool_result', tool_use_id: message.toolCallId, ...(content.length > 0 ? { content } : {}) }]);
+        push('user', [{ type: 'tool_result', tool_use_id: message.toolCallId, ...(content.length > 0 ? { content } : {}), ...(message.toolError ? { is_error: true } : {}) }]);
         break;
       }
       default:
@@ -113,6 +113,7 @@ export function toMessagesRequest(input: GenerationInput, options: MessagesReque
 function rejectToolFields(message: common.ChatMessage, field: string): void {
   if (message.toolCalls.length > 0) throw new RequestTranslationError(`${field}.tool_calls`, 'only an assistant message calls tools');
   if (message.toolCallId) throw new RequestTranslationError(`${field}.tool_call_id`, 'only a tool message answers a tool call');
+  if (message.toolError) throw new RequestTranslationError(`${field}.tool_error`, 'only a tool message reports a failed tool call');
 }
 
 function textOnly(message: common.ChatMessage, field: string, role: string): string {
@@ -164,6 +165,7 @@ function toImageBlock(image: common.ImagePart, field: string): ImageBlockParam {
 
 function assistantBlocks(message: common.ChatMessage, field: string): ContentBlockParam[] {
   if (message.toolCallId) throw new RequestTranslationError(`${field}.tool_call_id`, 'only a tool message answers a tool call');
+  if (message.toolError) throw new RequestTranslationError(`${field}.tool_error`, 'only a tool message reports a failed tool call');
   const text = textOnly(message, field, 'assistant');
   const blocks: ContentBlockParam[] = text === '' ? [] : [{ type: 'text', text }];
   message.toolCalls.forEach((call, index) => {

@@ -164,7 +164,7 @@ function chatMessages(message: AnthropicMessage, index: number): ChatMessageInit
         typeof content === 'string'
           ? [textPart(content)]
           : content.flatMap((inner, innerIndex) => contentPart(inner, `${field}.content.${innerIndex}`) ?? []);
-      out.push({ role: common.Role.TOOL, toolCallId: block.tool_use_id, parts: resultParts });
+      out.push({ role: common.Role.TOOL, toolCallId: block.tool_use_id, parts: resultParts, toolError: block.is_error ?? false });
     } else if (block.type === 'tool_use') {
       if (message.role !== 'assistant') throw new EdgeRequestError(`${field}: tool_use blocks belong in assistant messages.`, `${field}.type`);
       toolCalls.push({ id: block.id, name: block.name, argumentsJson: JSON.stringify(block.input ?? {}) });
