@@ -302,7 +302,6 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
   const recovered = backlog;
   if (recovered > 0) logger?.info({ records: recovered, segments: closedEnds.size }, 'outbox recovered undelivered usage records');
 
-  // Periodic sync (syncIntervalMs > 0): written bytes not yet fdatasync'd, and the sync in flight.
   const syncIntervalMs = options.syncIntervalMs ?? 0;
   // Durable appends open segments with O_DSYNC: each group's write returns once its bytes are on
   // disk, one system call where write + fdatasync took two trips through libuv's thread pool.
@@ -330,6 +329,7 @@ export async function openUsageOutbox(options: UsageOutboxOptions): Promise<Usag
   };
   const ackFile = createAckFile(dir, deleteDeliveredSegments, logger);
 
+  // Periodic sync (syncIntervalMs > 0): written bytes not yet fdatasync'd, and the sync in flight.
   let unsynced = false;
   let syncing: Promise<void> | undefined;
   /** fdatasyncs the active segment if it has unsynced bytes; one at a time. */
