@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { billing, common } from '@switchyard/contracts';
+import { billing, common, type router } from '@switchyard/contracts';
 import { chatMessage, createApiKeyClient, createRouterClient, messageText, SwitchyardError } from '@switchyard/sdk';
 import { computeCost, defaultPriceCatalog } from '@switchyard/pricing';
 import { countTokens } from '@switchyard/testing';
@@ -48,6 +48,7 @@ describe('router over real gRPC with fake adapters and billing', () => {
       p.script.holdFinal = undefined;
       p.script.breakAfterDeltas = undefined;
       p.script.cacheWriteInputTokens = undefined;
+      p.script.stopSequence = undefined;
       p.script.usageEstimated = undefined;
     }
   });
@@ -256,6 +257,17 @@ describe('router over real gRPC with fake adapters and billing', () => {
       expect(row.record).toMatchObject({ teamId: 'acme', project: 'search', featureTags: ['feature:proofs'], routeRule: 'cheapest_meeting_quality', outcome: billing.UsageOutcome.SUCCESS });
       expect(row.record.reservationId).toMatch(/^rsv_/);
       expect(f.billing.state.holds.get(row.record.reservationId)?.state).toBe('recorded');
+    });
+
+    it('passes on the stop sequence that ended the output, unary and streamed', async () => {
+      for (const p of [f.cheapA, f.cheapB, f.strong]) p.script.stopSequence = 'END';
+      const response = await f.client.generate(ask(EASY));
+      expect(response).toMatchObject({ finishReason: common.FinishReason.STOP, stopSequence: 'END' });
+      let final: router.StreamFinal | undefined;
+      for await (const event of f.client.streamGenerate(ask(EASY))) if (event.event.case === 'final') final = event.event.value;
+      expect(final).toMatchObject({ finishReason: common.FinishReason.STOP, stopSequence: 'END' });
+      for (const p of [f.cheapA, f.cheapB, f.strong]) p.script.stopSequence = undefined;
+      expect((await f.client.generate(ask(EASY))).stopSequence).toBe('');
     });
 
     it('prices prompt-cache writes and sends them to billing with the usage', async () => {

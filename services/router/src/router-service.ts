@@ -639,6 +639,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
               case: 'final',
               value: {
                 finishReason: final.finishReason,
+                stopSequence: final.stopSequence,
                 usage,
                 cost,
                 route: p.decision,
@@ -849,6 +850,7 @@ export function createRouterService(options: RouterServiceOptions): RouterServic
         return {
           message: response.message,
           finishReason: response.finishReason,
+          stopSequence: response.stopSequence,
           usage: response.usage,
           cost,
           route: p.decision,

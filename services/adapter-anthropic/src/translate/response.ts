@@ -10,6 +10,8 @@ export type GenerateResponseInit = ProtoInit<typeof provider.GenerateResponseSch
 
 /** The parts of an Anthropic message the translator reads. */
 export type AnthropicMessage = Pick<Message, 'id' | 'model' | 'stop_reason' | 'usage'> & {
+  /** Which of the request's stop sequences ended the output (stop_reason `stop_sequence`). */
+  stop_sequence?: string | null;
   content: ReadonlyArray<{ type: string; text?: string; id?: string; name?: string; input?: unknown }>;
 };
 
@@ -33,6 +35,7 @@ export function fromAnthropicMessage(message: AnthropicMessage): GenerateRespons
     message: { role: common.Role.ASSISTANT, parts, toolCalls },
     finishReason: anthropicFinishReason(message.stop_reason),
     providerFinishReason: message.stop_reason ?? '',
+    stopSequence: message.stop_sequence ?? '',
     usage: fromAnthropicUsage(message.usage),
     responseModel: message.model ?? '',
     responseId: message.id ?? '',

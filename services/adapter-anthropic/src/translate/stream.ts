@@ -15,7 +15,7 @@ export type AnthropicStreamEvent =
   | { type: 'content_block_start'; index: number; content_block: { type: string; text?: string; id?: string; name?: string } }
   | { type: 'content_block_delta'; index: number; delta: { type: string; text?: string; partial_json?: string } }
   | { type: 'content_block_stop'; index: number }
-  | { type: 'message_delta'; delta: { stop_reason?: string | null }; usage: AnthropicUsage }
+  | { type: 'message_delta'; delta: { stop_reason?: string | null; stop_sequence?: string | null }; usage: AnthropicUsage }
   | { type: 'message_stop' }
   | { type: 'ping' };
 
@@ -25,6 +25,8 @@ export interface MessageStreamSummary {
   readonly responseModel: string;
   readonly finishReason: common.FinishReason;
   readonly providerFinishReason: string;
+  /** The stop sequence that ended the output, when the message_delta named one. */
+  readonly stopSequence: string;
   /** Usage as last reported (message_start, then each message_delta's cumulative counts). */
   readonly usage: ProtoInit<typeof common.TokenUsageSchema> | undefined;
   /** Whether a message_delta has reported output usage (message_start's output count is a placeholder). */
@@ -51,6 +53,7 @@ export function createMessageStreamTranslator(): MessageStreamTranslator {
   let responseId = '';
   let responseModel = '';
   let stopReason = '';
+  let stopSequence = '';
   let finished = false;
   let rawUsage: AnthropicUsage | undefined;
   let outputUsageReported = false;
@@ -112,6 +115,7 @@ export function createMessageStreamTranslator(): MessageStreamTranslator {
         }
         case 'message_delta': {
           if (event.delta?.stop_reason) stopReason = event.delta.stop_reason;
+          if (event.delta?.stop_sequence) stopSequence = event.delta.stop_sequence;
           // message_delta usage is cumulative; null fields keep what message_start said.
           const next: AnthropicUsage = { ...rawUsage };
           for (const [key, value] of Object.entries(event.usage ?? {})) {
@@ -134,6 +138,7 @@ export function createMessageStreamTranslator(): MessageStreamTranslator {
         responseModel,
         finishReason: anthropicFinishReason(stopReason || undefined),
         providerFinishReason: stopReason,
+        stopSequence,
         usage: rawUsage ? fromAnthropicUsage(rawUsage) : undefined,
         outputUsageReported,
         deliveredCharacters,
@@ -152,6 +157,7 @@ export function toStreamFinal(summary: MessageStreamSummary, usage = summary.usa
   return {
     finishReason: summary.finishReason,
     providerFinishReason: summary.providerFinishReason,
+    stopSequence: summary.stopSequence,
     ...(usage ? { usage } : {}),
     usageEstimated: usage?.estimated ?? false,
     responseModel: summary.responseModel,

@@ -11,9 +11,11 @@ export interface MessageIdentity {
   readonly requestedModel: string;
 }
 
-/** An Anthropic `stop_reason` for our finish reason. */
-export function anthropicStopReason(reason: common.FinishReason): 'end_turn' | 'max_tokens' | 'tool_use' | 'refusal' {
+/** An Anthropic `stop_reason` for our finish reason (and the stop sequence that ended the output, if the provider named one). */
+export function anthropicStopReason(reason: common.FinishReason, stopSequence = ''): 'end_turn' | 'stop_sequence' | 'max_tokens' | 'tool_use' | 'refusal' {
   switch (reason) {
+    case common.FinishReason.STOP:
+      return stopSequence ? 'stop_sequence' : 'end_turn';
     case common.FinishReason.LENGTH:
       return 'max_tokens';
     case common.FinishReason.TOOL_CALLS:
@@ -59,8 +61,8 @@ export function routerResponseToAnthropicMessage(response: router.GenerateRespon
     role: 'assistant',
     model: reportedModel(response.responseModel, response.route, identity.requestedModel),
     content,
-    stop_reason: anthropicStopReason(response.finishReason),
-    stop_sequence: null,
+    stop_reason: anthropicStopReason(response.finishReason, response.stopSequence),
+    stop_sequence: response.stopSequence || null,
     usage: anthropicUsage(response.usage),
     switchyard: switchyardExtension(response),
   };

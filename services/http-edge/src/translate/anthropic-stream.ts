@@ -99,7 +99,7 @@ export function createMessageEventEncoder(options: MessageEventEncoderOptions): 
         }
         events.push(
           event('message_delta', {
-            delta: { stop_reason: anthropicStopReason(final.finishReason), stop_sequence: null },
+            delta: { stop_reason: anthropicStopReason(final.finishReason, final.stopSequence), stop_sequence: final.stopSequence || null },
             usage: anthropicUsage(final.usage),
             switchyard: switchyardExtension(final),
           }),

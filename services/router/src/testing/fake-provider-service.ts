@@ -31,6 +31,8 @@ export interface FakeProviderScript {
   outputTokens: number;
   /** Prompt-cache write tokens reported per reply (as an Anthropic upstream would); default 0. */
   cacheWriteInputTokens?: number;
+  /** Replies end on this stop sequence (finish reason STOP, as an Anthropic upstream reports it); default none. */
+  stopSequence?: string;
   /**
    * Usage is an estimate (an upstream that reported none): unary replies say so in usage.estimated,
    * stream finals only in the older StreamFinal.usage_estimated, as an adapter predating the field would.
@@ -120,7 +122,8 @@ export async function startFakeProvider(options: FakeProviderOptions): Promise<F
       return {
         message: chatMessage('assistant', `[${request.model}] answer to: ${messageText(last).slice(0, 40)}`),
         finishReason: common.FinishReason.STOP,
-        providerFinishReason: 'stop',
+        providerFinishReason: script.stopSequence ? 'stop_sequence' : 'stop',
+        stopSequence: script.stopSequence ?? '',
         usage: { ...usageFor(request.messages), estimated: script.usageEstimated ?? false },
         responseModel: `${request.model}-2025`,
         responseId: `resp-${calls.length}`,
@@ -159,7 +162,8 @@ export async function startFakeProvider(options: FakeProviderOptions): Promise<F
           case: 'final',
           value: {
             finishReason: common.FinishReason.STOP,
-            providerFinishReason: 'stop',
+            providerFinishReason: script.stopSequence ? 'stop_sequence' : 'stop',
+            stopSequence: script.stopSequence ?? '',
             usage: usageFor(request.messages),
             usageEstimated: script.usageEstimated ?? false,
             responseModel: `${request.model}-2025`,
