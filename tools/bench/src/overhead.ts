@@ -26,7 +26,7 @@ import { openAIChatTarget, openAIStreamTarget } from './http-load';
 import { runLoad, type LoadReport, type LoadTarget } from './load-generator';
 import { startPortkeyGateway, type PortkeyGateway } from './portkey-gateway';
 import { cpuSnapshot, postgresBackends, processMemoryMiB, selfCpuMs, type WatchedProcess } from './process-stats';
-import { DEFAULT_POSTGRES_ADMIN_URL, withScratchPostgres } from './scratch-postgres';
+import { DEFAULT_POSTGRES_ADMIN_URL, withBillingDatabase } from './scratch-postgres';
 
 /** The scenarios, in the order they run at every step. */
 export const SCENARIOS = ['direct', 'switchyard', 'portkey'] as const;
@@ -157,17 +157,9 @@ const latencyOf = (report: LoadReport): StepLatency => ({ p50: round(report.late
 /** Runs every scenario and returns the report. Bounded: each step stops at its duration and request cap. */
 export async function runOverheadBenchmark(options: OverheadOptions): Promise<OverheadReport> {
   installChildCleanup();
-  const useScratchPostgres = async <T>(work: (database?: { url: string; name: string }) => Promise<T>): Promise<T> => {
-    if (!options.scenarios.includes('switchyard') || options.billingDatabase === 'pglite') return work(undefined);
-    try {
-      return await withScratchPostgres(options.postgresAdminUrl, 'switchyard_bench', (database) => work(database));
-    } catch (error) {
-      if (options.billingDatabase === 'postgres' || !/ECONNREFUSED|connect|timeout/i.test(String(error))) throw error;
-      options.log(`PostgreSQL did not answer (${String(error).split('\n')[0]}); billing uses embedded PGlite`);
-      return work(undefined);
-    }
-  };
-  return useScratchPostgres((database) => runWithDatabase(options, database));
+  // Only the Switchyard scenario has a billing service to give a database.
+  const choice = options.scenarios.includes('switchyard') ? options.billingDatabase : 'pglite';
+  return withBillingDatabase(choice, { adminUrl: options.postgresAdminUrl, prefix: 'switchyard_bench', log: options.log }, (database) => runWithDatabase(options, database));
 }
 
 async function runWithDatabase(options: OverheadOptions, database: { url: string; name: string } | undefined): Promise<OverheadReport> {

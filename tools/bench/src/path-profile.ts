@@ -18,8 +18,8 @@ import { installChildCleanup } from './child-cleanup';
 import { summariseProfileFile, type ProfileRow } from './cpu-profile-summary';
 import { sdkUnaryTarget } from './grpc-load';
 import { runLoad } from './load-generator';
-import { cpuSnapshot } from './process-stats';
-import { withScratchPostgres } from './scratch-postgres';
+import { cpuPerRequest, cpuSnapshot } from './process-stats';
+import { withBillingDatabase, type BillingDatabaseChoice } from './scratch-postgres';
 
 /** The services on the request path, in the order they are reported. */
 export const PROFILED_SERVICES = ['router', 'adapter-openai', 'billing'] as const;
@@ -37,7 +37,7 @@ export interface PathProfileOptions {
   /** Rows per table. */
   top: number;
   /** billing's database: `auto` (a scratch PostgreSQL database when the server answers), `postgres`, `pglite`. */
-  billingDatabase: 'auto' | 'postgres' | 'pglite';
+  billingDatabase: BillingDatabaseChoice;
   postgresAdminUrl: string;
   /** Tracing on and exported (default), or the OpenTelemetry SDK disabled. */
   tracing: boolean;
@@ -87,14 +87,9 @@ export interface PathProfileReport {
 /** Runs the profile (or, with `profile: false`, the CPU measurement). Bounded by the call count and 2 minutes of load. */
 export async function runPathProfile(options: PathProfileOptions): Promise<PathProfileReport> {
   installChildCleanup();
-  if (options.billingDatabase === 'pglite') return profileWith(options, undefined);
-  try {
-    return await withScratchPostgres(options.postgresAdminUrl, 'switchyard_profile', (database) => profileWith(options, database.url));
-  } catch (error) {
-    if (options.billingDatabase === 'postgres' || !/ECONNREFUSED|connect|timeout/i.test(String(error))) throw error;
-    options.log(`PostgreSQL did not answer (${String(error).split('\n')[0]}); billing uses embedded PGlite`);
-    return profileWith(options, undefined);
-  }
+  return withBillingDatabase(options.billingDatabase, { adminUrl: options.postgresAdminUrl, prefix: 'switchyard_profile', log: options.log }, (database) =>
+    profileWith(options, database?.url),
+  );
 }
 
 async function profileWith(options: PathProfileOptions, databaseUrl: string | undefined): Promise<PathProfileReport> {
@@ -132,7 +127,8 @@ async function profileWith(options: PathProfileOptions, databaseUrl: string | un
     stack = undefined;
 
     const calls = Math.max(1, load.ok);
-    const cpuMsPerCall = Object.fromEntries(PROFILED_SERVICES.map((name) => [name, round(((after[name] ?? 0) - (before[name] ?? 0)) / calls, 3)])) as Record<ProfiledService, number>;
+    const perCall = cpuPerRequest(before, after, calls);
+    const cpuMsPerCall = Object.fromEntries(PROFILED_SERVICES.map((name) => [name, round(perCall[name] ?? 0, 3)])) as Record<ProfiledService, number>;
     const report: PathProfileReport = {
       calls: load.ok,
       errors: load.errors,

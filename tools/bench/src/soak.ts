@@ -13,7 +13,7 @@ import { installChildCleanup } from './child-cleanup';
 import { sdkUnaryTarget } from './grpc-load';
 import { runLoad, type LoadReport } from './load-generator';
 import { processCpuMs, processMemoryMiB, type WatchedProcess } from './process-stats';
-import { withScratchPostgres } from './scratch-postgres';
+import { withBillingDatabase } from './scratch-postgres';
 
 /** Options for runSoak. */
 export interface SoakOptions {
@@ -72,14 +72,7 @@ export function memoryGrowth(samples: number[]): { growthMiB: number; pass: bool
 /** Runs the soak and reports RSS over time per process. */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   installChildCleanup();
-  if (options.billingDatabase === 'pglite') return soakWith(options, undefined);
-  try {
-    return await withScratchPostgres(options.postgresAdminUrl, 'switchyard_soak', (database) => soakWith(options, database));
-  } catch (error) {
-    if (options.billingDatabase === 'postgres' || !/ECONNREFUSED|connect|timeout/i.test(String(error))) throw error;
-    options.log('PostgreSQL did not answer; billing uses embedded PGlite');
-    return soakWith(options, undefined);
-  }
+  return withBillingDatabase(options.billingDatabase, { adminUrl: options.postgresAdminUrl, prefix: 'switchyard_soak', log: options.log }, (database) => soakWith(options, database));
 }
 
 async function soakWith(options: SoakOptions, database: { url: string; name: string } | undefined): Promise<SoakReport> {
